@@ -1,0 +1,297 @@
+//! `prillm`: the command line. Argument parsing, reading files, printing reports — no model
+//! logic (that lives in `prillm-compiler` and, later, `prillm-runtime`).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use miette::{GraphicalReportHandler, GraphicalTheme};
+use prillm_compiler::diagnostics::{Diagnostic, JsonDiagnostic, Rendered, Sources};
+use prillm_compiler::{fmt, summary, FsLoader};
+
+#[derive(Parser)]
+#[command(name = "prillm", version, about = "A compiler for pricing markets of LLM services")]
+struct Cli {
+    /// How to print diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Colour in diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and type-check market files.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also print a summary of each lowered market.
+        #[arg(long)]
+        summary: bool,
+    },
+    /// Format market files in place (canonical, idempotent, keeps comments).
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Change nothing; exit 1 if a file is not formatted.
+        #[arg(long)]
+        check: bool,
+        /// Print the formatted text instead of writing the file.
+        #[arg(long, conflicts_with = "check")]
+        stdout: bool,
+    },
+    /// Check, lower and solve a market.
+    Compile {
+        file: PathBuf,
+        /// Print an intermediate form instead of solving.
+        #[arg(long, value_enum)]
+        emit: Option<Emit>,
+        /// Write the emitted form to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Override the file's solve directive.
+        #[arg(long, value_enum)]
+        backend: Option<Backend>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    /// The numeric Instance, as JSON (the runtime's input).
+    Instance,
+    /// A readable summary of the Instance.
+    Summary,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    Exact,
+    Milp,
+    Network,
+}
+
+/// Exit codes: 0 clean, 1 diagnostics, 2 usage or I/O errors.
+const DIAGNOSTICS: u8 = 1;
+const USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.format, cli.color);
+    let code = match cli.command {
+        Command::Check { files, summary } => check(&out, &files, summary),
+        Command::Fmt {
+            files,
+            check,
+            stdout,
+        } => format_files(&out, &files, check, stdout),
+        Command::Compile {
+            file,
+            emit,
+            output,
+            backend,
+        } => compile(&out, &file, emit, output.as_deref(), backend),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints diagnostics as text (miette) or JSON.
+struct Output {
+    format: Format,
+    handler: GraphicalReportHandler,
+    json: std::cell::RefCell<Vec<JsonDiagnostic>>,
+}
+
+impl Output {
+    fn new(format: Format, color: Color) -> Self {
+        let colour = match color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        let theme = if colour {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        Output {
+            format,
+            handler: GraphicalReportHandler::new_themed(theme).with_width(100),
+            json: Default::default(),
+        }
+    }
+
+    fn diagnostics(&self, diags: &[Diagnostic], sources: &Sources) {
+        for d in diags {
+            match self.format {
+                Format::Json => self.json.borrow_mut().push(JsonDiagnostic::new(d, sources)),
+                Format::Text => {
+                    let mut s = String::new();
+                    let r = Rendered::new(d, sources);
+                    if self.handler.render_report(&mut s, &r).is_err() {
+                        s = format!("error[{}]: {}\n", d.code, d.message);
+                    }
+                    eprintln!("{s}");
+                }
+            }
+        }
+        if self.format == Format::Text && !diags.is_empty() {
+            let n = diags.len();
+            eprintln!("{n} error{}", if n == 1 { "" } else { "s" });
+        }
+    }
+
+    /// An error that is not about the market's text (a missing file, a usage problem).
+    fn failure(&self, message: &str) {
+        eprintln!("error: {message}");
+    }
+
+    fn flush_json(&self) {
+        if self.format == Format::Json {
+            let diags = self.json.borrow();
+            let s = serde_json::to_string_pretty(&*diags).unwrap_or_else(|_| "[]".into());
+            println!("{s}");
+        }
+    }
+}
+
+fn read(out: &Output, path: &Path) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            out.failure(&format!(
+                "cannot read `{}`: {}",
+                path.display(),
+                prillm_compiler::load::io_reason(&e)
+            ));
+            None
+        }
+    }
+}
+
+fn check(out: &Output, files: &[PathBuf], show_summary: bool) -> u8 {
+    let mut code = 0;
+    for path in files {
+        let Some(text) = read(out, path) else {
+            code = USAGE;
+            continue;
+        };
+        let (sources, result) = prillm_compiler::compile_text(path.clone(), text, &FsLoader);
+        match result {
+            Ok(inst) => {
+                if show_summary && out.format == Format::Text {
+                    print!("{}", summary::summary(&inst));
+                }
+            }
+            Err(diags) => {
+                out.diagnostics(&diags, &sources);
+                code = code.max(DIAGNOSTICS);
+            }
+        }
+    }
+    out.flush_json();
+    code
+}
+
+fn format_files(out: &Output, files: &[PathBuf], check_only: bool, to_stdout: bool) -> u8 {
+    let mut code = 0;
+    for path in files {
+        let Some(text) = read(out, path) else {
+            code = USAGE;
+            continue;
+        };
+        match fmt::format(&text, 0) {
+            Ok(formatted) => {
+                if to_stdout {
+                    print!("{formatted}");
+                } else if formatted != text {
+                    if check_only {
+                        eprintln!("{} is not formatted", path.display());
+                        code = code.max(DIAGNOSTICS);
+                    } else if let Err(e) = std::fs::write(path, formatted) {
+                        out.failure(&format!("cannot write `{}`: {e}", path.display()));
+                        code = USAGE;
+                    }
+                }
+            }
+            Err(diags) => {
+                let mut sources = Sources::default();
+                sources.add(path.clone(), text);
+                out.diagnostics(&diags, &sources);
+                code = code.max(DIAGNOSTICS);
+            }
+        }
+    }
+    out.flush_json();
+    code
+}
+
+fn compile(out: &Output, path: &Path, emit: Option<Emit>, output: Option<&Path>, backend: Option<Backend>) -> u8 {
+    let Some(text) = read(out, path) else {
+        return USAGE;
+    };
+    let (sources, result) = prillm_compiler::compile_text(path.to_path_buf(), text, &FsLoader);
+    let inst = match result {
+        Ok(i) => i,
+        Err(diags) => {
+            out.diagnostics(&diags, &sources);
+            out.flush_json();
+            return DIAGNOSTICS;
+        }
+    };
+    let text = match emit {
+        Some(Emit::Instance) => match serde_json::to_string_pretty(&inst) {
+            Ok(s) => s + "\n",
+            Err(e) => {
+                out.failure(&format!("cannot serialise the instance: {e}"));
+                return DIAGNOSTICS;
+            }
+        },
+        Some(Emit::Summary) => summary::summary(&inst),
+        None => {
+            let method = match backend {
+                Some(Backend::Exact) => "exact",
+                Some(Backend::Milp) => "milp",
+                Some(Backend::Network) => "network",
+                None => match inst.solve {
+                    Some(prillm_compiler::lower::SolveMethod::Milp { .. }) => "milp",
+                    Some(prillm_compiler::lower::SolveMethod::Network { .. }) => "network",
+                    _ => "exact",
+                },
+            };
+            out.failure(&format!(
+                "the market checks, but the `{method}` solver is not built yet: this prillm has the language front end only. \
+                 Use `--emit instance` for the numeric instance or `--emit summary` for a summary."
+            ));
+            return DIAGNOSTICS;
+        }
+    };
+    match output {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, text) {
+                out.failure(&format!("cannot write `{}`: {e}", p.display()));
+                return USAGE;
+            }
+        }
+        None => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+    }
+    0
+}
