@@ -211,7 +211,10 @@ impl Formatter<'_> {
             return;
         }
         self.out.push_str(head);
-        self.out.push_str(" {\n");
+        self.out.push_str(" {");
+        // A comment on the line of the opening brace stays there.
+        self.trailing(block.span.start + 1);
+        self.out.push('\n');
         let mut prev_end: Option<usize> = None;
         for (s, text) in block.stmts.iter().zip(&stmts) {
             if let Some(p) = prev_end {
@@ -223,9 +226,6 @@ impl Formatter<'_> {
                 if self.blank_between(p, first_pos) {
                     self.out.push('\n');
                 }
-            } else {
-                // Comments on the line of the opening brace stay there.
-                self.trailing_after_open(block.span.start);
             }
             self.leading(s.span.start, "  ", None);
             self.out.push_str("  ");
@@ -234,25 +234,8 @@ impl Formatter<'_> {
             self.out.push('\n');
             prev_end = Some(s.span.end);
         }
-        if block.stmts.is_empty() {
-            self.trailing_after_open(block.span.start);
-        }
         self.leading(block.span.end - 1, "  ", prev_end);
         self.out.push('}');
-    }
-
-    fn trailing_after_open(&mut self, open: usize) {
-        if self.next < self.comments.len() {
-            let c = self.comments[self.next];
-            if c.start > open && !self.src[open..c.start].contains('\n') {
-                // Print it as the block's first own-line comment.
-                let text = self.comment_text(c).to_string();
-                self.out.push_str("  ");
-                self.out.push_str(&text);
-                self.out.push('\n');
-                self.next += 1;
-            }
-        }
     }
 }
 

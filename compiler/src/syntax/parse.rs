@@ -262,9 +262,12 @@ struct Builder {
 type Diags = Vec<Diagnostic>;
 
 impl Builder {
+    /// The pair's span without the whitespace and comments pest may leave at its end
+    /// (it keeps the skipped trivia when a trailing optional element fails).
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
-        Span::new(s.start() + self.offset, s.end() + self.offset)
+        let end = s.start() + token_extent(p.as_str());
+        Span::new(s.start() + self.offset, end + self.offset)
     }
 
     fn file(&mut self, root: Pair<Rule>) -> Result<SourceTree, Diags> {
@@ -656,6 +659,35 @@ impl Builder {
         let value = raw.replace("\\\"", "\"").replace("\\\\", "\\");
         StrLit { value, raw, span }
     }
+}
+
+/// Length of `text` up to the end of its last token (not counting trailing trivia).
+fn token_extent(text: &str) -> usize {
+    let b = text.as_bytes();
+    let (mut i, mut last) = (0, 0);
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(b.len());
+                last = i;
+            }
+            c if c.is_ascii_whitespace() => i += 1,
+            _ => {
+                i += 1;
+                last = i;
+            }
+        }
+    }
+    last
 }
 
 fn is_keyword(rule: Rule) -> bool {
