@@ -1,0 +1,89 @@
+//! The command line's contract: exit codes, JSON diagnostics, `fmt --check`, `--emit`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn prillm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_prillm"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("run prillm")
+}
+
+#[test]
+fn check_exit_codes() {
+    assert_eq!(prillm(&["check", "examples/coding.market"]).status.code(), Some(0));
+    assert_eq!(prillm(&["check", "tests/invalid/unknown_provider.market"]).status.code(), Some(1));
+    let missing = prillm(&["check", "no/such/file.market"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read"));
+    assert_eq!(prillm(&["check"]).status.code(), Some(2), "usage error");
+    assert_eq!(prillm(&["check", "--color", "purple", "examples/coding.market"]).status.code(), Some(2));
+}
+
+#[test]
+fn json_diagnostics_carry_code_span_and_help() {
+    let out = prillm(&["check", "--format", "json", "tests/invalid/unknown_provider.market"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let d = &v[0];
+    assert_eq!(d["code"], "prillm::unknown_provider");
+    assert_eq!(d["span"]["line"], 7);
+    assert_eq!(d["span"]["column"], 33);
+    assert!(d["help"].as_str().is_some());
+    let clean = prillm(&["check", "--format", "json", "examples/premium.market"]);
+    assert_eq!(String::from_utf8_lossy(&clean.stdout).trim(), "[]");
+}
+
+#[test]
+fn colour_is_only_on_request() {
+    let plain = prillm(&["check", "--color", "never", "tests/invalid/unknown_unit.market"]);
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains('\u{1b}'));
+    let coloured = prillm(&["check", "--color", "always", "tests/invalid/unknown_unit.market"]);
+    assert!(String::from_utf8_lossy(&coloured.stderr).contains('\u{1b}'));
+}
+
+#[test]
+fn fmt_check_and_write() {
+    let dir = std::env::temp_dir().join(format!("prillm-fmt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("messy.market");
+    std::fs::write(&file, "market m {period=day}  # header\nqos load:congestion\n\n\n\nprovider a {price=1 usd/mtok capacity=5 mtok value=2 usd/mtok}\n").unwrap();
+    let f = file.to_str().unwrap();
+    assert_eq!(prillm(&["fmt", "--check", f]).status.code(), Some(1));
+    assert_eq!(prillm(&["fmt", f]).status.code(), Some(0));
+    let formatted = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        formatted,
+        "market m { period = day }  # header\nqos load : congestion\n\nprovider a { price = 1 usd/mtok  capacity = 5 mtok  value = 2 usd/mtok }\n"
+    );
+    assert_eq!(prillm(&["fmt", "--check", f]).status.code(), Some(0));
+    // A file that does not parse is reported and left alone.
+    std::fs::write(&file, "market m {\n").unwrap();
+    assert_eq!(prillm(&["fmt", f]).status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "market m {\n");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn emit_instance_is_the_json_contract() {
+    let out = prillm(&["compile", "examples/two-firms.market", "--emit", "instance"]);
+    assert_eq!(out.status.code(), Some(0));
+    let inst: prillm_compiler::Instance = serde_json::from_slice(&out.stdout).expect("an Instance");
+    assert_eq!(inst.n_providers(), 6);
+    assert_eq!(inst.firms.len(), 2);
+    assert_eq!(inst.objectives.len(), 2);
+    assert_eq!(inst.decisions.len(), 4);
+    let grid = inst.decisions[0].grid().unwrap();
+    assert_eq!(grid.len(), 241);
+    assert!((grid[240] - 0.5).abs() < 1e-12);
+}
+
+#[test]
+fn compile_without_a_runtime_says_so() {
+    let out = prillm(&["compile", "examples/coding.market"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/coding.market").exists());
+}
