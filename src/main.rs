@@ -11,7 +11,11 @@ use prillm_compiler::diagnostics::{Diagnostic, JsonDiagnostic, Rendered, Sources
 use prillm_compiler::{fmt, summary, FsLoader};
 
 #[derive(Parser)]
-#[command(name = "prillm", version, about = "A compiler for pricing markets of LLM services")]
+#[command(
+    name = "prillm",
+    version,
+    about = "A compiler for pricing markets of LLM services"
+)]
 struct Cli {
     /// How to print diagnostics.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
@@ -123,7 +127,9 @@ impl Output {
         let colour = match color {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            Color::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         };
         let theme = if colour {
             GraphicalTheme::unicode()
@@ -242,7 +248,13 @@ fn format_files(out: &Output, files: &[PathBuf], check_only: bool, to_stdout: bo
     code
 }
 
-fn compile(out: &Output, path: &Path, emit: Option<Emit>, output: Option<&Path>, backend: Option<Backend>) -> u8 {
+fn compile(
+    out: &Output,
+    path: &Path,
+    emit: Option<Emit>,
+    output: Option<&Path>,
+    backend: Option<Backend>,
+) -> u8 {
     let Some(text) = read(out, path) else {
         return USAGE;
     };

@@ -13,18 +13,36 @@ fn prillm(args: &[&str]) -> Output {
 
 #[test]
 fn check_exit_codes() {
-    assert_eq!(prillm(&["check", "examples/coding.market"]).status.code(), Some(0));
-    assert_eq!(prillm(&["check", "tests/invalid/unknown_provider.market"]).status.code(), Some(1));
+    assert_eq!(
+        prillm(&["check", "examples/coding.market"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        prillm(&["check", "tests/invalid/unknown_provider.market"])
+            .status
+            .code(),
+        Some(1)
+    );
     let missing = prillm(&["check", "no/such/file.market"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read"));
     assert_eq!(prillm(&["check"]).status.code(), Some(2), "usage error");
-    assert_eq!(prillm(&["check", "--color", "purple", "examples/coding.market"]).status.code(), Some(2));
+    assert_eq!(
+        prillm(&["check", "--color", "purple", "examples/coding.market"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn json_diagnostics_carry_code_span_and_help() {
-    let out = prillm(&["check", "--format", "json", "tests/invalid/unknown_provider.market"]);
+    let out = prillm(&[
+        "check",
+        "--format",
+        "json",
+        "tests/invalid/unknown_provider.market",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     let d = &v[0];
@@ -38,9 +56,19 @@ fn json_diagnostics_carry_code_span_and_help() {
 
 #[test]
 fn colour_is_only_on_request() {
-    let plain = prillm(&["check", "--color", "never", "tests/invalid/unknown_unit.market"]);
+    let plain = prillm(&[
+        "check",
+        "--color",
+        "never",
+        "tests/invalid/unknown_unit.market",
+    ]);
     assert!(!String::from_utf8_lossy(&plain.stderr).contains('\u{1b}'));
-    let coloured = prillm(&["check", "--color", "always", "tests/invalid/unknown_unit.market"]);
+    let coloured = prillm(&[
+        "check",
+        "--color",
+        "always",
+        "tests/invalid/unknown_unit.market",
+    ]);
     assert!(String::from_utf8_lossy(&coloured.stderr).contains('\u{1b}'));
 }
 
@@ -85,5 +113,7 @@ fn compile_without_a_runtime_says_so() {
     let out = prillm(&["compile", "examples/coding.market"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
-    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/coding.market").exists());
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/coding.market")
+        .exists());
 }

@@ -29,9 +29,19 @@ fn formatter_round_trip_keeps_meaning() {
         let once = fmt::format(&text, 0).expect("examples parse");
         let twice = fmt::format(&once, 0).expect("formatted text parses");
         assert_eq!(once, twice, "fmt is not idempotent on {}", path.display());
-        assert_eq!(once, text, "{} is not formatted: run `prillm fmt`", path.display());
+        assert_eq!(
+            once,
+            text,
+            "{} is not formatted: run `prillm fmt`",
+            path.display()
+        );
         let comments = |s: &str| s.lines().filter(|l| l.contains('#')).count();
-        assert_eq!(comments(&text), comments(&once), "fmt lost a comment in {}", path.display());
+        assert_eq!(
+            comments(&text),
+            comments(&once),
+            "fmt lost a comment in {}",
+            path.display()
+        );
         if path.parent().is_some_and(|p| p.ends_with("examples")) {
             // Same path, so imports and tables resolve alike.
             assert_eq!(compile(path, text), compile(path, once));
@@ -56,7 +66,9 @@ fn lowering_is_reproducible() {
 fn segment_draws_split_the_demand_and_follow_their_distributions() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hobbyists.market");
     let inst = compile(&path, std::fs::read_to_string(&path).unwrap());
-    let hermes: Vec<usize> = (0..inst.n_users()).filter(|&i| inst.users[i].group == "hermes_users").collect();
+    let hermes: Vec<usize> = (0..inst.n_users())
+        .filter(|&i| inst.users[i].group == "hermes_users")
+        .collect();
     assert_eq!(hermes.len(), 64);
     let total: f64 = hermes.iter().map(|&i| inst.demand[i]).sum();
     assert!((total - 28_913_508.0).abs() < 1e-6 * total);
@@ -66,13 +78,21 @@ fn segment_draws_split_the_demand_and_follow_their_distributions() {
         assert!(inst.qos_weights.get(i, 0) > 0.0);
     }
     // The discrete loyalty takes only its two values.
-    let j = inst.providers.iter().position(|p| p.name == "deepseek-v4-flash").unwrap();
+    let j = inst
+        .providers
+        .iter()
+        .position(|p| p.name == "deepseek-v4-flash")
+        .unwrap();
     for &i in &hermes {
         let v = inst.value.get(i, j);
         assert!(v == 0.62 || v == 0.9, "value {v}");
     }
     // Pure choosers have no congestion weight.
-    assert!(inst.users.iter().filter(|u| u.chooser).all(|u| u.group == "tinkerers"));
+    assert!(inst
+        .users
+        .iter()
+        .filter(|u| u.chooser)
+        .all(|u| u.group == "tinkerers"));
     for i in 0..inst.n_users() {
         if inst.users[i].chooser {
             assert_eq!(inst.congestion_weight[i], 0.0);
@@ -87,7 +107,11 @@ fn units_are_converted_to_canonical() {
     // 21_000 mtok/week in a day market.
     assert!((inst.demand[0] - 3_000.0).abs() < 1e-9);
     // The pairwise table: eu_agency's delay to claude-opus-5.
-    let k = inst.qos.iter().position(|q| q.name == "region_ttft").unwrap();
+    let k = inst
+        .qos
+        .iter()
+        .position(|q| q.name == "region_ttft")
+        .unwrap();
     assert_eq!(inst.qos_values[k].get(0, 0), 3626.0);
     // Capacity from throughput: observed × throughput / reference.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/premium.market");

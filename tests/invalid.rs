@@ -33,7 +33,10 @@ fn invalid_files_get_their_diagnostic() {
         let stem = name.trim_end_matches(".market");
         let expected = stem.split('-').next().unwrap();
         if stem != "several-errors" {
-            assert!(stderr.contains(&format!("prillm::{expected}")), "{name}: no prillm::{expected}\n{stderr}");
+            assert!(
+                stderr.contains(&format!("prillm::{expected}")),
+                "{name}: no prillm::{expected}\n{stderr}"
+            );
         }
         assert!(stderr.contains("help:"), "{name}: no help line\n{stderr}");
         insta::assert_snapshot!(stderr);
@@ -48,10 +51,23 @@ fn every_diagnostic_code_has_an_invalid_file() {
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".market"))
-        .map(|n| n.trim_end_matches(".market").split('-').next().unwrap().to_string())
+        .map(|n| {
+            n.trim_end_matches(".market")
+                .split('-')
+                .next()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    let missing: Vec<&str> = Code::ALL.iter().map(|c| c.name()).filter(|c| !covered.contains(*c)).collect();
-    assert!(missing.is_empty(), "codes without an invalid file: {missing:?}");
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.name())
+        .filter(|c| !covered.contains(*c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without an invalid file: {missing:?}"
+    );
     assert!(covered.len() >= 30);
 }
 
@@ -61,5 +77,8 @@ fn several_errors_are_reported_in_one_run() {
     let (_, _, stderr) = check(&dir, "several-errors.market");
     assert!(stderr.contains("4 errors"), "{stderr}");
     let (_, _, stderr) = check(&dir, "syntax.market");
-    assert!(stderr.contains("2 errors"), "syntax errors in two items: {stderr}");
+    assert!(
+        stderr.contains("2 errors"),
+        "syntax errors in two items: {stderr}"
+    );
 }

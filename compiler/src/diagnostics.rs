@@ -206,7 +206,10 @@ impl Diagnostic {
 }
 
 /// "did you mean `x`?" for a misspelt name, when a candidate is close enough.
-pub fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(&wrong.to_lowercase(), &c.to_lowercase());
@@ -346,15 +349,17 @@ impl miette::Diagnostic for Rendered {
         Some(&self.source)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(self.labels.iter().enumerate().map(|(i, (s, l))| {
-            let text = (!l.is_empty()).then(|| l.clone());
-            let span = SourceSpan::new(s.start.into(), s.end - s.start);
-            if i == 0 {
-                LabeledSpan::new_primary_with_span(text, span)
-            } else {
-                LabeledSpan::new_with_span(text, span)
-            }
-        })))
+        Some(Box::new(self.labels.iter().enumerate().map(
+            |(i, (s, l))| {
+                let text = (!l.is_empty()).then(|| l.clone());
+                let span = SourceSpan::new(s.start.into(), s.end - s.start);
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(text, span)
+                } else {
+                    LabeledSpan::new_with_span(text, span)
+                }
+            },
+        )))
     }
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
         if self.others.is_empty() {

@@ -144,8 +144,14 @@ impl Formatter<'_> {
     fn item(&mut self, item: &Item) {
         match &item.kind {
             ItemKind::Import(s) => self.out.push_str(&format!("import {}", string(s))),
-            ItemKind::Market { name, block } => self.block_item(&format!("market {}", name_text(name)), block),
-            ItemKind::Qos { name, kind, default } => {
+            ItemKind::Market { name, block } => {
+                self.block_item(&format!("market {}", name_text(name)), block)
+            }
+            ItemKind::Qos {
+                name,
+                kind,
+                default,
+            } => {
                 let mut s = format!("qos {} : ", name_text(name));
                 match kind {
                     QosKindAst::Congestion(_) => s.push_str("congestion"),
@@ -162,9 +168,24 @@ impl Formatter<'_> {
                 self.out.push_str(&s);
             }
             ItemKind::Weights(block) => self.block_item("weights", block),
-            ItemKind::Provider { name, block } => self.block_item(&format!("provider {}", name_text(name)), block),
-            ItemKind::User { name, chooser, block } | ItemKind::Segment { name, chooser, block } => {
-                let kw = if matches!(item.kind, ItemKind::User { .. }) { "user" } else { "segment" };
+            ItemKind::Provider { name, block } => {
+                self.block_item(&format!("provider {}", name_text(name)), block)
+            }
+            ItemKind::User {
+                name,
+                chooser,
+                block,
+            }
+            | ItemKind::Segment {
+                name,
+                chooser,
+                block,
+            } => {
+                let kw = if matches!(item.kind, ItemKind::User { .. }) {
+                    "user"
+                } else {
+                    "segment"
+                };
                 let c = if chooser.is_some() { " chooser" } else { "" };
                 self.block_item(&format!("{kw} {}{c}", name_text(name)), block)
             }
@@ -177,9 +198,21 @@ impl Formatter<'_> {
                 }
             }
             ItemKind::Maximize(c) => self.out.push_str(&format!("maximize {}", call(c))),
-            ItemKind::SubjectTo { label, lhs, relation, rhs } => {
-                let l = label.as_ref().map_or(String::new(), |l| format!("{}: ", l.text));
-                self.out.push_str(&format!("subject to {l}{} {} {}", expr(lhs), relation.symbol(), expr(rhs)));
+            ItemKind::SubjectTo {
+                label,
+                lhs,
+                relation,
+                rhs,
+            } => {
+                let l = label
+                    .as_ref()
+                    .map_or(String::new(), |l| format!("{}: ", l.text));
+                self.out.push_str(&format!(
+                    "subject to {l}{} {} {}",
+                    expr(lhs),
+                    relation.symbol(),
+                    expr(rhs)
+                ));
             }
             ItemKind::Table { target, path, unit } => {
                 let mut s = format!("table {} from {}", name_text(target), string(path));
@@ -206,7 +239,10 @@ impl Formatter<'_> {
         } else {
             format!("{head} {{ {} }}", stmts.join("  "))
         };
-        if (one_line_src || stmts.is_empty()) && !self.has_comment_in(block.span) && one_line.len() <= WIDTH {
+        if (one_line_src || stmts.is_empty())
+            && !self.has_comment_in(block.span)
+            && one_line.len() <= WIDTH
+        {
             self.out.push_str(&one_line);
             return;
         }

@@ -2,11 +2,14 @@
 //!
 //! text ──[`syntax`]──▶ syntax tree ──[`check`]──▶ checked market ──[`lower`]──▶ [`Instance`]
 
-pub mod diagnostics;
-pub mod syntax;
+// Diagnostics are rich values returned on the cold path; boxing them buys nothing here.
+#![allow(clippy::result_large_err)]
+
 pub mod check;
+pub mod diagnostics;
 pub mod load;
 pub mod lower;
+pub mod syntax;
 
 use std::path::PathBuf;
 
@@ -30,7 +33,11 @@ pub fn check_text(path: PathBuf, text: String, loader: &dyn Loader) -> Checked {
 }
 
 /// Checks and lowers to an [`Instance`].
-pub fn compile_text(path: PathBuf, text: String, loader: &dyn Loader) -> (Sources, Result<Instance, Vec<Diagnostic>>) {
+pub fn compile_text(
+    path: PathBuf,
+    text: String,
+    loader: &dyn Loader,
+) -> (Sources, Result<Instance, Vec<Diagnostic>>) {
     let Checked { sources, result } = check_text(path, text, loader);
     let result = result.and_then(|m| lower::lower(&m));
     (sources, result)

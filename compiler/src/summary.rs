@@ -41,28 +41,53 @@ pub fn summary(inst: &Instance) -> String {
     let mut s = String::new();
     let n = inst.n_users();
     let m = inst.n_providers();
-    let _ = writeln!(s, "market {} (per {}, seed {})", inst.market, inst.period, inst.seed);
-    let _ = writeln!(s, "  {m} providers, {n} user rows, total demand {} mtok", num(inst.total_demand()));
+    let _ = writeln!(
+        s,
+        "market {} (per {}, seed {})",
+        inst.market, inst.period, inst.seed
+    );
+    let _ = writeln!(
+        s,
+        "  {m} providers, {n} user rows, total demand {} mtok",
+        num(inst.total_demand())
+    );
     for q in &inst.qos {
         let _ = writeln!(s, "  qos {} : {} ({})", q.name, q.unit, q.kind);
     }
-    let _ = writeln!(s, "providers (price usd/mtok, capacity mtok, cost usd/mtok, mean value usd/mtok):");
+    let _ = writeln!(
+        s,
+        "providers (price usd/mtok, capacity mtok, cost usd/mtok, mean value usd/mtok):"
+    );
     for (j, p) in inst.providers.iter().enumerate() {
-        let owner = p.firm.map_or(String::new(), |f| format!("  firm {}", inst.firms[f].name));
+        let owner = p
+            .firm
+            .map_or(String::new(), |f| format!("  firm {}", inst.firms[f].name));
         let decided = inst
             .decisions
             .iter()
             .find(|d| d.provider == j)
             .map_or(String::new(), |d| {
-                let step = d.step.map_or("continuous".to_string(), |st| format!("step {}", num(st)));
+                let step = d
+                    .step
+                    .map_or("continuous".to_string(), |st| format!("step {}", num(st)));
                 format!("  decided in [{}, {}] {step}", num(d.lo), num(d.hi))
             });
-        let rule = if p.capacity_rule == "given" { "" } else { " (from throughput)" };
+        let rule = if p.capacity_rule == "given" {
+            ""
+        } else {
+            " (from throughput)"
+        };
         let qos: Vec<String> = inst
             .qos
             .iter()
             .enumerate()
-            .map(|(k, q)| format!("{} {}", q.name, stats((0..n).map(|i| inst.qos_values[k].get(i, j)))))
+            .map(|(k, q)| {
+                format!(
+                    "{} {}",
+                    q.name,
+                    stats((0..n).map(|i| inst.qos_values[k].get(i, j)))
+                )
+            })
             .collect();
         let _ = writeln!(
             s,
@@ -72,7 +97,11 @@ pub fn summary(inst: &Instance) -> String {
             num(inst.capacity[j]),
             num(inst.cost[j]),
             stats((0..n).map(|i| inst.value.get(i, j))),
-            if qos.is_empty() { String::new() } else { format!("  {}", qos.join("  ")) },
+            if qos.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", qos.join("  "))
+            },
         );
     }
     let _ = writeln!(s, "users (demand mtok, congestion weight usd/mtok):");
@@ -81,20 +110,38 @@ pub fn summary(inst: &Instance) -> String {
         let group = &inst.users[i].group;
         let end = (i..n).find(|&k| &inst.users[k].group != group).unwrap_or(n);
         let rows = i..end;
-        let chooser = if inst.users[i].chooser { "  chooser" } else { "" };
-        let draws = if inst.users[i].draw.is_some() { format!(" ({} draws)", end - i) } else { String::new() };
+        let chooser = if inst.users[i].chooser {
+            "  chooser"
+        } else {
+            ""
+        };
+        let draws = if inst.users[i].draw.is_some() {
+            format!(" ({} draws)", end - i)
+        } else {
+            String::new()
+        };
         let weights: Vec<String> = inst
             .qos
             .iter()
             .enumerate()
-            .map(|(k, q)| format!("weight {} {}", q.name, stats(rows.clone().map(|r| inst.qos_weights.get(r, k)))))
+            .map(|(k, q)| {
+                format!(
+                    "weight {} {}",
+                    q.name,
+                    stats(rows.clone().map(|r| inst.qos_weights.get(r, k)))
+                )
+            })
             .collect();
         let _ = writeln!(
             s,
             "  {group}{draws}: demand {}  congestion {}{}{chooser}",
             num(rows.clone().map(|r| inst.demand[r]).sum()),
             stats(rows.clone().map(|r| inst.congestion_weight[r])),
-            if weights.is_empty() { String::new() } else { format!("  {}", weights.join("  ")) },
+            if weights.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", weights.join("  "))
+            },
         );
         i = end;
     }
@@ -127,14 +174,23 @@ pub fn summary(inst: &Instance) -> String {
             Relation::Eq => "=",
         };
         let label = c.label.as_ref().map_or(String::new(), |l| format!("{l}: "));
-        let _ = writeln!(s, "subject to {label}{} {rel} {}", terms.join(" + "), num(c.rhs));
+        let _ = writeln!(
+            s,
+            "subject to {label}{} {rel} {}",
+            terms.join(" + "),
+            num(c.rhs)
+        );
     }
     match &inst.solve {
         Some(SolveMethod::Exact) | None => {
             let _ = writeln!(s, "solve exact");
         }
         Some(SolveMethod::Milp { time_limit_s }) => {
-            let _ = writeln!(s, "solve milp{}", time_limit_s.map_or(String::new(), |t| format!(" (time limit {} s)", num(t))));
+            let _ = writeln!(
+                s,
+                "solve milp{}",
+                time_limit_s.map_or(String::new(), |t| format!(" (time limit {} s)", num(t)))
+            );
         }
         Some(SolveMethod::Network { k, weights }) => {
             let _ = writeln!(s, "solve network k = {k} weights {weights}");

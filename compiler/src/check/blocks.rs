@@ -5,25 +5,53 @@ use super::units::{self, Expect, Unit};
 use super::*;
 use crate::syntax::ast::{Block, Distribution, QosKindAst, Quantity, Stmt, StmtBody};
 
-const PROVIDER_FIELDS: &[&str] = &["price", "capacity", "throughput", "observed", "value", "cost"];
+const PROVIDER_FIELDS: &[&str] = &[
+    "price",
+    "capacity",
+    "throughput",
+    "observed",
+    "value",
+    "cost",
+];
 const DISTRIBUTIONS: &[&str] = &["normal", "lognormal", "uniform", "gumbel", "discrete"];
 
 impl Checker<'_> {
-    pub(crate) fn qos(&mut self, file: FileId, name: &Name, kind: &QosKindAst, default: Option<&Quantity>) {
+    pub(crate) fn qos(
+        &mut self,
+        file: FileId,
+        name: &Name,
+        kind: &QosKindAst,
+        default: Option<&Quantity>,
+    ) {
         if self.market.qos.iter().any(|q| q.name == name.text) {
             return; // a duplicate, already reported
         }
         let at = Self::loc(file, name.span);
-        if PROVIDER_FIELDS.contains(&name.text.as_str()) || ["demand", "draws", "seed", "taste"].contains(&name.text.as_str()) {
+        if PROVIDER_FIELDS.contains(&name.text.as_str())
+            || ["demand", "draws", "seed", "taste"].contains(&name.text.as_str())
+        {
             self.err(
-                Diagnostic::new(Code::DuplicateName, file, name.span, format!("`{}` is a built-in field and cannot name a QoS dimension", name.text))
-                    .label("reserved field name")
-                    .help("choose another name, e.g. `ttft` or `latency`"),
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    file,
+                    name.span,
+                    format!(
+                        "`{}` is a built-in field and cannot name a QoS dimension",
+                        name.text
+                    ),
+                )
+                .label("reserved field name")
+                .help("choose another name, e.g. `ttft` or `latency`"),
             );
         }
         let (kind, unit, written) = match kind {
             QosKindAst::Congestion(span) => {
-                if let Some(prev) = self.market.qos.iter().find(|q| q.kind == QosKind::Congestion) {
+                if let Some(prev) = self
+                    .market
+                    .qos
+                    .iter()
+                    .find(|q| q.kind == QosKind::Congestion)
+                {
                     let prev = prev.at;
                     self.err(
                         Diagnostic::new(Code::DuplicateCongestion, file, *span, "a second congestion dimension")
@@ -36,7 +64,11 @@ impl Checker<'_> {
             }
             QosKindAst::Static { unit, pairwise } => {
                 let w = self.lift(units::resolve_unit(unit, file));
-                let kind = if pairwise.is_some() { QosKind::Pairwise } else { QosKind::PerProvider };
+                let kind = if pairwise.is_some() {
+                    QosKind::Pairwise
+                } else {
+                    QosKind::PerProvider
+                };
                 (kind, units::unit_text(unit), w)
             }
         };
@@ -44,18 +76,27 @@ impl Checker<'_> {
         if let Some(d) = default {
             if kind == QosKind::Congestion {
                 self.err(
-                    Diagnostic::new(Code::FieldForm, file, d.span, "a congestion dimension has no default value")
-                        .label("not allowed here")
-                        .help("congestion is computed from load and capacity; remove the default"),
+                    Diagnostic::new(
+                        Code::FieldForm,
+                        file,
+                        d.span,
+                        "a congestion dimension has no default value",
+                    )
+                    .label("not allowed here")
+                    .help("congestion is computed from load and capacity; remove the default"),
                 );
             } else if let Some(w) = &written {
                 let expect = Expect::new(w.unit, unit.clone());
                 if let Some(v) = self.lift(units::convert(d, &expect, file, "the default")) {
-                    default_num = Some(Num { value: v, at: Self::loc(file, d.span) });
+                    default_num = Some(Num {
+                        value: v,
+                        at: Self::loc(file, d.span),
+                    });
                 }
             }
         }
-        self.qos_units.push(written.as_ref().map_or(Unit::ONE, |w| w.unit));
+        self.qos_units
+            .push(written.as_ref().map_or(Unit::ONE, |w| w.unit));
         self.market.qos.push(Qos {
             name: name.text.clone(),
             kind,
@@ -71,7 +112,10 @@ impl Checker<'_> {
         if q.kind == QosKind::Congestion {
             return Expect::price();
         }
-        Expect::new(Unit::PRICE.div(self.qos_units[k]), format!("usd/mtok per {}", q.unit))
+        Expect::new(
+            Unit::PRICE.per(self.qos_units[k]),
+            format!("usd/mtok per {}", q.unit),
+        )
     }
 
     pub(crate) fn qos_expect(&self, k: usize) -> Expect {
@@ -85,7 +129,11 @@ impl Checker<'_> {
             if !self.once(&mut seen, file, s) {
                 continue;
             }
-            let Some(k) = self.qos_names.get(&s.key.text).filter(|_| s.index.is_none()) else {
+            let Some(k) = self
+                .qos_names
+                .get(&s.key.text)
+                .filter(|_| s.index.is_none())
+            else {
                 let names = self.qos_names.names.clone();
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 self.unknown_field(file, s, "a `weights` block", &names);
@@ -96,7 +144,9 @@ impl Checker<'_> {
             }
             let expect = self.weight_expect(k);
             let what = format!("the weight of `{}`", s.key.text);
-            let Some(n) = self.fixed(file, s, &expect, &what) else { continue };
+            let Some(n) = self.fixed(file, s, &expect, &what) else {
+                continue;
+            };
             if self.market.qos[k].kind == QosKind::Congestion && n.value <= 0.0 {
                 self.err(
                     Diagnostic::new(Code::CongestionWeightSign, file, n.at.span, "the congestion weight must be positive")
@@ -194,10 +244,21 @@ impl Checker<'_> {
                     throughput: t.value,
                     observed: o.value,
                 };
-                Num {
-                    value: o.value * t.value / r.value,
-                    at: t.at,
+                let value = o.value * t.value / r.value;
+                if !value.is_finite() {
+                    self.err(
+                        Diagnostic::new(
+                            Code::InvalidNumber,
+                            file,
+                            t.at.span,
+                            "the derived capacity is not a finite number",
+                        )
+                        .label("overflows")
+                        .help("give smaller figures, or a plain `capacity`"),
+                    );
+                    return self.push_placeholder(name, at);
                 }
+                Num { value, at: t.at }
             }
             (None, Some(t), None) | (None, None, Some(t)) => {
                 self.err(
@@ -245,11 +306,23 @@ impl Checker<'_> {
         });
     }
 
-    pub(crate) fn missing(&mut self, file: FileId, name: &Name, kind: &str, field: &str, example: &str) {
+    pub(crate) fn missing(
+        &mut self,
+        file: FileId,
+        name: &Name,
+        kind: &str,
+        field: &str,
+        example: &str,
+    ) {
         self.err(
-            Diagnostic::new(Code::MissingField, file, name.span, format!("{kind} `{}` has no `{field}`", name.text))
-                .label(format!("no `{field}`"))
-                .help(format!("add `{example}`")),
+            Diagnostic::new(
+                Code::MissingField,
+                file,
+                name.span,
+                format!("{kind} `{}` has no `{field}`", name.text),
+            )
+            .label(format!("no `{field}`"))
+            .help(format!("add `{example}`")),
         );
     }
 
@@ -284,7 +357,9 @@ impl Checker<'_> {
         let f = self.market.firms.len();
         let mut providers = Vec::new();
         for o in owns {
-            let Some(p) = self.provider_ref(file, o) else { continue };
+            let Some(p) = self.provider_ref(file, o) else {
+                continue;
+            };
             if p >= self.market.providers.len() {
                 continue;
             }
@@ -292,10 +367,18 @@ impl Checker<'_> {
                 let prev_at = self.market.firms[prev].at;
                 let prev_name = self.market.firms[prev].name.clone();
                 self.err(
-                    Diagnostic::new(Code::DuplicateOwner, file, o.span, format!("provider `{}` is already owned by firm `{prev_name}`", o.text))
-                        .label("owned twice")
-                        .related(prev_at.file, prev_at.span, "the first owner")
-                        .help("each provider has one owner; model a reseller as a provider of its own"),
+                    Diagnostic::new(
+                        Code::DuplicateOwner,
+                        file,
+                        o.span,
+                        format!(
+                            "provider `{}` is already owned by firm `{prev_name}`",
+                            o.text
+                        ),
+                    )
+                    .label("owned twice")
+                    .related(prev_at.file, prev_at.span, "the first owner")
+                    .help("each provider has one owner; model a reseller as a provider of its own"),
                 );
                 continue;
             }
@@ -312,24 +395,37 @@ impl Checker<'_> {
                 continue;
             }
             let target = match (&s.index, providers.len()) {
-                (Some(i), _) => match self.provider_ref(file, i) {
-                    Some(p) if providers.contains(&p) => Some(p),
-                    Some(_) => {
-                        self.err(
+                (Some(i), _) => {
+                    match self.provider_ref(file, i) {
+                        Some(p) if providers.contains(&p) => Some(p),
+                        Some(_) => {
+                            self.err(
                             Diagnostic::new(Code::NotOwned, file, i.span, format!("firm `{}` does not own `{}`", name.text, i.text))
                                 .label("not one of this firm's providers")
                                 .help(format!("add it to `firm {} owns ...`, or decide it in its owner's block", name.text)),
                         );
-                        None
+                            None
+                        }
+                        None => None,
                     }
-                    None => None,
-                },
+                }
                 (None, 1) => Some(providers[0]),
-                (None, _) if ["price", "cost"].contains(&s.key.text.as_str()) && s.weight.is_none() => {
+                (None, _)
+                    if ["price", "cost"].contains(&s.key.text.as_str()) && s.weight.is_none() =>
+                {
                     self.err(
-                        Diagnostic::new(Code::AmbiguousDecision, file, s.key.span, format!("firm `{}` owns {} providers: say which", name.text, providers.len()))
-                            .label(format!("`{}` of which provider?", s.key.text))
-                            .help(format!("write `{}[PROVIDER] ...`", s.key.text)),
+                        Diagnostic::new(
+                            Code::AmbiguousDecision,
+                            file,
+                            s.key.span,
+                            format!(
+                                "firm `{}` owns {} providers: say which",
+                                name.text,
+                                providers.len()
+                            ),
+                        )
+                        .label(format!("`{}` of which provider?", s.key.text))
+                        .help(format!("write `{}[PROVIDER] ...`", s.key.text)),
                     );
                     None
                 }
@@ -352,14 +448,24 @@ impl Checker<'_> {
                     }
                 }
                 ("cost", true) => {
-                    let Some(n) = self.nonnegative(file, s, "the serving cost") else { continue };
+                    let Some(n) = self.nonnegative(file, s, "the serving cost") else {
+                        continue;
+                    };
                     if let Some(p) = target {
                         if let Some(prev) = self.market.providers[p].cost {
                             self.err(
-                                Diagnostic::new(Code::CostConflict, file, n.at.span, format!("the cost of `{}` is set twice", self.market.providers[p].name))
-                                    .label("set by the firm")
-                                    .related(prev.at.file, prev.at.span, "set by the provider")
-                                    .help("keep one of the two"),
+                                Diagnostic::new(
+                                    Code::CostConflict,
+                                    file,
+                                    n.at.span,
+                                    format!(
+                                        "the cost of `{}` is set twice",
+                                        self.market.providers[p].name
+                                    ),
+                                )
+                                .label("set by the firm")
+                                .related(prev.at.file, prev.at.span, "set by the provider")
+                                .help("keep one of the two"),
                             );
                         } else {
                             self.market.providers[p].cost = Some(n);
@@ -377,7 +483,14 @@ impl Checker<'_> {
         });
     }
 
-    fn decision(&mut self, file: FileId, s: &Stmt, lo: &Quantity, hi: &Quantity, step: Option<&Quantity>) -> Option<Decision> {
+    fn decision(
+        &mut self,
+        file: FileId,
+        s: &Stmt,
+        lo: &Quantity,
+        hi: &Quantity,
+        step: Option<&Quantity>,
+    ) -> Option<Decision> {
         // A unit written only on the high end applies to the whole range: `0.1 .. 2 usd/mtok`.
         let with_unit = |q: &Quantity| -> Quantity {
             let mut q = q.clone();
@@ -386,28 +499,53 @@ impl Checker<'_> {
             }
             q
         };
-        let price = Expect::price();
-        let lo_v = self.lift(units::convert(&with_unit(lo), &price, file, "the low price bound"));
+        let price = Expect {
+            allow_infinite: true,
+            ..Expect::price()
+        };
+        let lo_v = self.lift(units::convert(
+            &with_unit(lo),
+            &price,
+            file,
+            "the low price bound",
+        ));
         let hi_v = self.lift(units::convert(hi, &price, file, "the high price bound"));
         let step_v = match step {
-            Some(q) => Some(self.lift(units::convert(&with_unit(q), &price, file, "the price step"))?),
+            Some(q) => Some(self.lift(units::convert(
+                &with_unit(q),
+                &price,
+                file,
+                "the price step",
+            ))?),
             None => None,
         };
         let (lo_v, hi_v) = (lo_v?, hi_v?);
         for (v, q) in [(lo_v, lo), (hi_v, hi)] {
             if !v.is_finite() {
                 self.err(
-                    Diagnostic::new(Code::InfiniteBound, file, q.span, "a decided price needs finite bounds")
-                        .label("not finite")
-                        .help("bound the price by what the market could bear, e.g. 10× the dearest rival"),
+                    Diagnostic::new(
+                        Code::InfiniteBound,
+                        file,
+                        q.span,
+                        "a decided price needs finite bounds",
+                    )
+                    .label("not finite")
+                    .help(
+                        "bound the price by what the market could bear, e.g. 10× the dearest rival",
+                    ),
                 );
                 return None;
             }
             if v < 0.0 {
                 self.err(
-                    Diagnostic::new(Code::NegativePrice, file, q.span, "a price bound cannot be negative")
-                        .label("negative")
-                        .help("start the range at 0 usd/mtok or above"),
+                    Diagnostic::new(
+                        Code::NegativePrice,
+                        file,
+                        q.span,
+                        "a price bound cannot be negative",
+                    )
+                    .label("negative")
+                    .help("start the range at 0 usd/mtok or above"),
                 );
                 return None;
             }
@@ -422,11 +560,20 @@ impl Checker<'_> {
         }
         if let (Some(sv), Some(sq)) = (step_v, step) {
             let points = (hi_v - lo_v) / sv;
-            if !(sv > 0.0) || points > 1e6 {
+            if sv.is_nan() || sv <= 0.0 || points > 1e6 {
                 self.err(
-                    Diagnostic::new(Code::InvalidStep, file, sq.span, "the price step must be positive and give at most a million grid points")
-                        .label(if sv > 0.0 { "too many grid points" } else { "not positive" })
-                        .help("use a step such as 0.01 usd/mtok"),
+                    Diagnostic::new(
+                        Code::InvalidStep,
+                        file,
+                        sq.span,
+                        "the price step must be positive and give at most a million grid points",
+                    )
+                    .label(if sv > 0.0 {
+                        "too many grid points"
+                    } else {
+                        "not positive"
+                    })
+                    .help("use a step such as 0.01 usd/mtok"),
                 );
                 return None;
             }
@@ -443,14 +590,30 @@ impl Checker<'_> {
         let at = Self::loc(file, s.span);
         Some(Decision {
             provider: usize::MAX,
-            lo: Num { value: lo_v, at: Self::loc(file, lo.span) },
-            hi: Num { value: hi_v, at: Self::loc(file, hi.span) },
-            step: step_v.zip(step).map(|(v, q)| Num { value: v, at: Self::loc(file, q.span) }),
+            lo: Num {
+                value: lo_v,
+                at: Self::loc(file, lo.span),
+            },
+            hi: Num {
+                value: hi_v,
+                at: Self::loc(file, hi.span),
+            },
+            step: step_v.zip(step).map(|(v, q)| Num {
+                value: v,
+                at: Self::loc(file, q.span),
+            }),
             at,
         })
     }
 
-    pub(crate) fn user(&mut self, file: FileId, name: &Name, chooser: Option<Span>, block: &Block, segment: bool) {
+    pub(crate) fn user(
+        &mut self,
+        file: FileId,
+        name: &Name,
+        chooser: Option<Span>,
+        block: &Block,
+        segment: bool,
+    ) {
         if self.market.users.iter().any(|u| u.name == name.text) {
             return;
         }
@@ -474,7 +637,9 @@ impl Checker<'_> {
             has_dist |= matches!(s.body, StmtBody::Draw { .. });
             let plain = s.index.is_none() && s.weight.is_none();
             if s.weight.is_some() {
-                let Some(k) = self.qos_ref(file, &s.key) else { continue };
+                let Some(k) = self.qos_ref(file, &s.key) else {
+                    continue;
+                };
                 if k >= self.market.qos.len() {
                     continue;
                 }
@@ -505,10 +670,14 @@ impl Checker<'_> {
                         self.positive_demand(file, p);
                     }
                 }
-                "draws" if plain && segment => draws = self.integer(file, s, 1, MAX_DRAWS, "the number of draws"),
+                "draws" if plain && segment => {
+                    draws = self.integer(file, s, 1, MAX_DRAWS, "the number of draws")
+                }
                 "seed" if plain && segment => seed = self.integer(file, s, 0, u64::MAX, "a seed"),
                 "value" if s.index.is_some() => {
-                    let Some(p) = self.provider_ref(file, s.index.as_ref().unwrap()) else { continue };
+                    let Some(p) = self.provider_ref(file, s.index.as_ref().unwrap()) else {
+                        continue;
+                    };
                     let what = format!("the value of `{}`", self.provider_names.names[p]);
                     if let Some(v) = self.param(file, s, &Expect::price(), &what, segment) {
                         values.push((p, v));
@@ -524,16 +693,28 @@ impl Checker<'_> {
                         continue;
                     }
                     match &s.body {
-                        StmtBody::Draw { dist, per_provider: Some(_) } => taste = self.dist(file, dist, &Expect::price(), "the taste shock"),
+                        StmtBody::Draw {
+                            dist,
+                            per_provider: Some(_),
+                        } => taste = self.dist(file, dist, &Expect::price(), "the taste shock"),
                         _ => self.err(
-                            Diagnostic::new(Code::FieldForm, file, s.span, "a taste shock is a distribution drawn per provider")
-                                .label("not `~ DIST per provider`")
-                                .help("write `taste ~ gumbel(0, 0.3) usd/mtok per provider`"),
+                            Diagnostic::new(
+                                Code::FieldForm,
+                                file,
+                                s.span,
+                                "a taste shock is a distribution drawn per provider",
+                            )
+                            .label("not `~ DIST per provider`")
+                            .help("write `taste ~ gumbel(0, 0.3) usd/mtok per provider`"),
                         ),
                     }
                 }
                 key => {
-                    let Some(k) = self.qos_names.get(key).filter(|k| *k < self.market.qos.len()) else {
+                    let Some(k) = self
+                        .qos_names
+                        .get(key)
+                        .filter(|k| *k < self.market.qos.len())
+                    else {
                         let mut fields = vec!["demand", "weight", "value", "taste"];
                         if segment {
                             fields.extend(["draws", "seed"]);
@@ -559,7 +740,9 @@ impl Checker<'_> {
                         );
                         continue;
                     };
-                    let Some(p) = self.provider_ref(file, index) else { continue };
+                    let Some(p) = self.provider_ref(file, index) else {
+                        continue;
+                    };
                     let expect = self.qos_expect(k);
                     if let Some(n) = self.fixed(file, s, &expect, &format!("`{key}`")) {
                         overrides.push((k, p, n));
@@ -573,7 +756,10 @@ impl Checker<'_> {
                 self.missing(file, name, "segment", "draws", "draws = 64");
             }
             let seed = seed.unwrap_or_else(|| self.market.seed ^ fnv1a(&name.text));
-            Some(SegmentDraws { draws: draws.unwrap_or(1) as u32, seed })
+            Some(SegmentDraws {
+                draws: draws.unwrap_or(1) as u32,
+                seed,
+            })
         } else {
             None
         };
@@ -606,7 +792,11 @@ impl Checker<'_> {
             Param::Drawn(d) => !d.kind.strictly_positive(),
         };
         if bad {
-            let reach = if matches!(p, Param::Fixed(_)) { "is" } else { "can be drawn" };
+            let reach = if matches!(p, Param::Fixed(_)) {
+                "is"
+            } else {
+                "can be drawn"
+            };
             self.err(
                 Diagnostic::new(Code::CongestionWeightSign, file, p.at().span, format!("the congestion weight {reach} zero or negative"))
                     .label("must stay positive")
@@ -630,7 +820,14 @@ impl Checker<'_> {
     }
 
     /// A fixed number, or a distribution where `allow_dist`.
-    pub(crate) fn param(&mut self, file: FileId, s: &Stmt, expect: &Expect, what: &str, allow_dist: bool) -> Option<Param> {
+    pub(crate) fn param(
+        &mut self,
+        file: FileId,
+        s: &Stmt,
+        expect: &Expect,
+        what: &str,
+        allow_dist: bool,
+    ) -> Option<Param> {
         match &s.body {
             StmtBody::Draw { dist, per_provider } if allow_dist => {
                 if let Some(pp) = per_provider {
@@ -647,13 +844,29 @@ impl Checker<'_> {
         }
     }
 
-    pub(crate) fn dist(&mut self, file: FileId, d: &Distribution, expect: &Expect, what: &str) -> Option<Dist> {
+    pub(crate) fn dist(
+        &mut self,
+        file: FileId,
+        d: &Distribution,
+        expect: &Expect,
+        what: &str,
+    ) -> Option<Dist> {
         let written = match &d.unit {
             Some(u) => Some(self.lift(units::resolve_unit(u, file))?),
             None => None,
         };
-        let num_text = d.args.first().map_or("1".to_string(), |a| a.value.text.clone());
-        let scale = self.lift(units::convert_value(1.0, written.as_ref(), expect, (file, d.span), &num_text, what))?;
+        let num_text = d
+            .args
+            .first()
+            .map_or("1".to_string(), |a| a.value.text.clone());
+        let scale = self.lift(units::convert_value(
+            1.0,
+            written.as_ref(),
+            expect,
+            (file, d.span),
+            &num_text,
+            what,
+        ))?;
         let name = d.name.text.as_str();
         let arity = |n: usize| d.args.len() == n;
         let invalid = |this: &mut Self, msg: String, help: &str| {
@@ -666,9 +879,14 @@ impl Checker<'_> {
         if name != "discrete" {
             if let Some(a) = d.args.iter().find(|a| a.weight.is_some()) {
                 self.err(
-                    Diagnostic::new(Code::InvalidDistribution, file, a.span, format!("`@` weights belong to `discrete`, not `{name}`"))
-                        .label("a probability weight")
-                        .help("remove the `@ ...` part"),
+                    Diagnostic::new(
+                        Code::InvalidDistribution,
+                        file,
+                        a.span,
+                        format!("`@` weights belong to `discrete`, not `{name}`"),
+                    )
+                    .label("a probability weight")
+                    .help("remove the `@ ...` part"),
                 );
                 return None;
             }
@@ -677,12 +895,23 @@ impl Checker<'_> {
         let kind = match name {
             "normal" | "lognormal" | "gumbel" => {
                 if !arity(2) {
-                    invalid(self, format!("`{name}` takes two parameters, got {}", d.args.len()), &format!("write `{name}(location, scale)`"));
+                    invalid(
+                        self,
+                        format!("`{name}` takes two parameters, got {}", d.args.len()),
+                        &format!("write `{name}(location, scale)`"),
+                    );
                     return None;
                 }
                 let (a, b) = (arg(0), arg(1));
-                if !(b > 0.0) || !a.is_finite() || !b.is_finite() {
-                    invalid(self, format!("the scale of `{name}` must be positive and finite, got {}", d.args[1].value.text), "the second parameter (sigma or beta) must be > 0");
+                if b.is_nan() || b <= 0.0 || !a.is_finite() || !b.is_finite() {
+                    invalid(
+                        self,
+                        format!(
+                            "the scale of `{name}` must be positive and finite, got {}",
+                            d.args[1].value.text
+                        ),
+                        "the second parameter (sigma or beta) must be > 0",
+                    );
                     return None;
                 }
                 match name {
@@ -693,31 +922,62 @@ impl Checker<'_> {
             }
             "uniform" => {
                 if !arity(2) {
-                    invalid(self, format!("`uniform` takes two parameters, got {}", d.args.len()), "write `uniform(lo, hi)`");
+                    invalid(
+                        self,
+                        format!("`uniform` takes two parameters, got {}", d.args.len()),
+                        "write `uniform(lo, hi)`",
+                    );
                     return None;
                 }
                 let (lo, hi) = (arg(0), arg(1));
-                if !(lo < hi) || !lo.is_finite() || !hi.is_finite() {
-                    invalid(self, format!("`uniform({}, {})` is empty: lo must be below hi", d.args[0].value.text, d.args[1].value.text), "write `uniform(lo, hi)` with lo < hi");
+                if lo >= hi || !lo.is_finite() || !hi.is_finite() {
+                    invalid(
+                        self,
+                        format!(
+                            "`uniform({}, {})` is empty: lo must be below hi",
+                            d.args[0].value.text, d.args[1].value.text
+                        ),
+                        "write `uniform(lo, hi)` with lo < hi",
+                    );
                     return None;
                 }
                 DistKind::Uniform { lo, hi }
             }
             "discrete" => {
                 if d.args.is_empty() {
-                    invalid(self, "`discrete` needs at least one value".into(), "write `discrete(1 @ 30%, 2 @ 70%)`");
+                    invalid(
+                        self,
+                        "`discrete` needs at least one value".into(),
+                        "write `discrete(1 @ 30%, 2 @ 70%)`",
+                    );
                     return None;
                 }
                 let mut values = Vec::new();
                 let mut probs = Vec::new();
                 for a in &d.args {
                     let Some(w) = &a.weight else {
-                        invalid(self, format!("the value {} of `discrete` has no probability", a.value.text), "write each value as `VALUE @ PROBABILITY`, e.g. `1 @ 30%`");
+                        invalid(
+                            self,
+                            format!(
+                                "the value {} of `discrete` has no probability",
+                                a.value.text
+                            ),
+                            "write each value as `VALUE @ PROBABILITY`, e.g. `1 @ 30%`",
+                        );
                         return None;
                     };
-                    let p = self.lift(units::convert(w, &Expect::fraction(), file, "a probability"))?;
-                    if !(p > 0.0 && p <= 1.0) {
-                        invalid(self, format!("probability {} is not in (0, 100%]", w.number.text), "each probability is above 0 and at most 100%");
+                    let p = self.lift(units::convert(
+                        w,
+                        &Expect::fraction(),
+                        file,
+                        "a probability",
+                    ))?;
+                    if p.is_nan() || p <= 0.0 || p > 1.0 {
+                        invalid(
+                            self,
+                            format!("probability {} is not in (0, 100%]", w.number.text),
+                            "each probability is above 0 and at most 100%",
+                        );
                         return None;
                     }
                     values.push(a.value.value);
@@ -725,18 +985,32 @@ impl Checker<'_> {
                 }
                 let total: f64 = probs.iter().sum();
                 if (total - 1.0).abs() > 1e-6 {
-                    invalid(self, format!("the probabilities of `discrete` add up to {:.4}%, not 100%", total * 100.0), "make the probabilities add up to 100%");
+                    invalid(
+                        self,
+                        format!(
+                            "the probabilities of `discrete` add up to {:.4}%, not 100%",
+                            total * 100.0
+                        ),
+                        "make the probabilities add up to 100%",
+                    );
                     return None;
                 }
                 DistKind::Discrete { values, probs }
             }
             other => {
-                let help = did_you_mean(other, DISTRIBUTIONS.iter().copied())
-                    .unwrap_or_else(|| "distributions are normal, lognormal, uniform, gumbel and discrete".into());
+                let help =
+                    did_you_mean(other, DISTRIBUTIONS.iter().copied()).unwrap_or_else(|| {
+                        "distributions are normal, lognormal, uniform, gumbel and discrete".into()
+                    });
                 self.err(
-                    Diagnostic::new(Code::UnknownDistribution, file, d.name.span, format!("unknown distribution `{other}`"))
-                        .label("not a distribution")
-                        .help(help),
+                    Diagnostic::new(
+                        Code::UnknownDistribution,
+                        file,
+                        d.name.span,
+                        format!("unknown distribution `{other}`"),
+                    )
+                    .label("not a distribution")
+                    .help(help),
                 );
                 return None;
             }
@@ -764,4 +1038,3 @@ pub(crate) fn fmt_num(v: f64) -> String {
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_string()
 }
-

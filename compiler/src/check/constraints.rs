@@ -13,35 +13,61 @@ impl Checker<'_> {
             "revenue" => ObjectiveKind::Revenue,
             "share" => ObjectiveKind::Share,
             other => {
-                let help = did_you_mean(other, ["profit", "revenue", "share"])
-                    .unwrap_or_else(|| "a firm maximizes `profit(FIRM)`, `revenue(FIRM)` or `share(FIRM)`".into());
+                let help =
+                    did_you_mean(other, ["profit", "revenue", "share"]).unwrap_or_else(|| {
+                        "a firm maximizes `profit(FIRM)`, `revenue(FIRM)` or `share(FIRM)`".into()
+                    });
                 self.err(
-                    Diagnostic::new(Code::UnknownFunction, file, call.func.span, format!("cannot maximize `{other}`"))
-                        .label("not an objective")
-                        .help(help),
+                    Diagnostic::new(
+                        Code::UnknownFunction,
+                        file,
+                        call.func.span,
+                        format!("cannot maximize `{other}`"),
+                    )
+                    .label("not an objective")
+                    .help(help),
                 );
                 return;
             }
         };
-        let Some(f) = self.firm_ref(file, &call.arg) else { return };
+        let Some(f) = self.firm_ref(file, &call.arg) else {
+            return;
+        };
         let at = Self::loc(file, call.span);
         if let Some(prev) = self.market.objectives.iter().find(|o| o.firm == f) {
             let prev = prev.at;
             self.err(
-                Diagnostic::new(Code::DuplicateObjective, file, call.span, format!("firm `{}` already has an objective", call.arg.text))
-                    .label("second objective")
-                    .related(prev.file, prev.span, "the first")
-                    .help("each firm maximizes one thing; several `maximize` lines are for several firms"),
+                Diagnostic::new(
+                    Code::DuplicateObjective,
+                    file,
+                    call.span,
+                    format!("firm `{}` already has an objective", call.arg.text),
+                )
+                .label("second objective")
+                .related(prev.file, prev.span, "the first")
+                .help(
+                    "each firm maximizes one thing; several `maximize` lines are for several firms",
+                ),
             );
             return;
         }
-        if self.market.firms.get(f).is_some_and(|firm| firm.decisions.is_empty()) {
+        if self
+            .market
+            .firms
+            .get(f)
+            .is_some_and(|firm| firm.decisions.is_empty())
+        {
             let firm_at = self.market.firms[f].at;
             self.err(
-                Diagnostic::new(Code::FirmWithoutDecision, file, call.arg.span, format!("firm `{}` decides no price", call.arg.text))
-                    .label("nothing to optimise")
-                    .related(firm_at.file, firm_at.span, "declared here")
-                    .help("give the firm a decision: `price in LOW .. HIGH usd/mtok` in its block"),
+                Diagnostic::new(
+                    Code::FirmWithoutDecision,
+                    file,
+                    call.arg.span,
+                    format!("firm `{}` decides no price", call.arg.text),
+                )
+                .label("nothing to optimise")
+                .related(firm_at.file, firm_at.span, "declared here")
+                .help("give the firm a decision: `price in LOW .. HIGH usd/mtok` in its block"),
             );
             return;
         }
@@ -78,10 +104,21 @@ impl Checker<'_> {
         for t in &terms {
             if t.dim != first.dim {
                 self.err(
-                    Diagnostic::new(Code::UnitMismatch, file, t.span, format!("this term is {}, but the constraint compares {}", units::describe(t.dim), units::describe(first.dim)))
-                        .label("other dimension")
-                        .related(file, first.span, "this term sets the dimension")
-                        .help("every term of a constraint has one dimension; give constants their units"),
+                    Diagnostic::new(
+                        Code::UnitMismatch,
+                        file,
+                        t.span,
+                        format!(
+                            "this term is {}, but the constraint compares {}",
+                            units::describe(t.dim),
+                            units::describe(first.dim)
+                        ),
+                    )
+                    .label("other dimension")
+                    .related(file, first.span, "this term sets the dimension")
+                    .help(
+                        "every term of a constraint has one dimension; give constants their units",
+                    ),
                 );
                 return;
             }
@@ -97,6 +134,19 @@ impl Checker<'_> {
                 },
                 None => constant += c,
             }
+        }
+        if !constant.is_finite() || coefs.iter().any(|(c, _)| !c.is_finite()) {
+            self.err(
+                Diagnostic::new(
+                    Code::InvalidNumber,
+                    file,
+                    span,
+                    "a coefficient of this constraint is not a finite number",
+                )
+                .label("overflows")
+                .help("use smaller figures"),
+            );
+            return;
         }
         coefs.retain(|(c, _)| *c != 0.0);
         if coefs.is_empty() {
@@ -144,7 +194,7 @@ impl Checker<'_> {
                             None => Unit::ONE,
                         };
                         coef *= q.number.value * unit.scale;
-                        dim = Unit::new(dim, 1.0).mul(unit).dim;
+                        dim = Unit::new(dim, 1.0).times(unit).dim;
                     }
                     Factor::Call(c) => {
                         let Some((a, unit)) = self.atom(file, c) else {
@@ -163,7 +213,7 @@ impl Checker<'_> {
                         }
                         atom = Some((a, c.span));
                         coef *= unit.scale;
-                        dim = Unit::new(dim, 1.0).mul(unit).dim;
+                        dim = Unit::new(dim, 1.0).times(unit).dim;
                     }
                 }
             }
@@ -187,21 +237,35 @@ impl Checker<'_> {
                 let unit = if f == "load" { Unit::VOLUME } else { Unit::ONE };
                 // A firm's name wins over a provider's of the same name.
                 if let Some(firm) = self.firm_names.get(&c.arg.text) {
-                    let a = if f == "load" { Atom::FirmLoad(firm) } else { Atom::FirmShare(firm) };
+                    let a = if f == "load" {
+                        Atom::FirmLoad(firm)
+                    } else {
+                        Atom::FirmShare(firm)
+                    };
                     return Some((a, unit));
                 }
                 if let Some(p) = self.provider_names.get(&c.arg.text) {
-                    let a = if f == "load" { Atom::Load(p) } else { Atom::Share(p) };
+                    let a = if f == "load" {
+                        Atom::Load(p)
+                    } else {
+                        Atom::Share(p)
+                    };
                     return Some((a, unit));
                 }
-                let mut names: Vec<&str> = self.firm_names.names.iter().map(String::as_str).collect();
+                let mut names: Vec<&str> =
+                    self.firm_names.names.iter().map(String::as_str).collect();
                 names.extend(self.provider_names.names.iter().map(String::as_str));
                 let help = did_you_mean(&c.arg.text, names)
                     .unwrap_or_else(|| format!("`{f}(...)` takes a firm or a provider"));
                 self.err(
-                    Diagnostic::new(Code::UnknownProvider, file, c.arg.span, format!("no firm or provider named `{}`", c.arg.text))
-                        .label("not a firm or provider")
-                        .help(help),
+                    Diagnostic::new(
+                        Code::UnknownProvider,
+                        file,
+                        c.arg.span,
+                        format!("no firm or provider named `{}`", c.arg.text),
+                    )
+                    .label("not a firm or provider")
+                    .help(help),
                 );
                 None
             }
@@ -209,24 +273,40 @@ impl Checker<'_> {
                 let help = did_you_mean(other, CONSTRAINT_FUNCTIONS.iter().copied())
                     .unwrap_or_else(|| "constraints use `price(PROVIDER)`, `load(FIRM or PROVIDER)` and `share(FIRM or PROVIDER)`".into());
                 self.err(
-                    Diagnostic::new(Code::UnknownFunction, file, c.func.span, format!("unknown function `{other}`"))
-                        .label("not a constraint function")
-                        .help(help),
+                    Diagnostic::new(
+                        Code::UnknownFunction,
+                        file,
+                        c.func.span,
+                        format!("unknown function `{other}`"),
+                    )
+                    .label("not a constraint function")
+                    .help(help),
                 );
                 None
             }
         }
     }
 
-    pub(crate) fn solve(&mut self, file: FileId, span: Span, method: &Name, options: &[SolveOption]) {
+    pub(crate) fn solve(
+        &mut self,
+        file: FileId,
+        span: Span,
+        method: &Name,
+        options: &[SolveOption],
+    ) {
         let at = Self::loc(file, span);
         if let Some((_, prev)) = &self.market.solve {
             let prev = *prev;
             self.err(
-                Diagnostic::new(Code::DuplicateSolve, file, span, "a second `solve` directive")
-                    .label("second directive")
-                    .related(prev.file, prev.span, "the first")
-                    .help("keep one; `prillm compile --backend` overrides it from the command line"),
+                Diagnostic::new(
+                    Code::DuplicateSolve,
+                    file,
+                    span,
+                    "a second `solve` directive",
+                )
+                .label("second directive")
+                .related(prev.file, prev.span, "the first")
+                .help("keep one; `prillm compile --backend` overrides it from the command line"),
             );
             return;
         }
@@ -238,9 +318,14 @@ impl Checker<'_> {
                 let help = did_you_mean(other, ["exact", "milp", "network"])
                     .unwrap_or_else(|| "the methods are `exact`, `milp` and `network`".into());
                 self.err(
-                    Diagnostic::new(Code::UnknownSolver, file, method.span, format!("unknown solve method `{other}`"))
-                        .label("not a method")
-                        .help(help),
+                    Diagnostic::new(
+                        Code::UnknownSolver,
+                        file,
+                        method.span,
+                        format!("unknown solve method `{other}`"),
+                    )
+                    .label("not a method")
+                    .help(help),
                 );
                 return;
             }
@@ -252,10 +337,15 @@ impl Checker<'_> {
         for o in options {
             if let Some(first) = seen.insert(o.key.text.as_str(), o.span) {
                 self.err(
-                    Diagnostic::new(Code::DuplicateField, file, o.span, format!("`{}` is set twice", o.key.text))
-                        .label("set again")
-                        .related(file, first, "first set here")
-                        .help("remove one of the two"),
+                    Diagnostic::new(
+                        Code::DuplicateField,
+                        file,
+                        o.span,
+                        format!("`{}` is set twice", o.key.text),
+                    )
+                    .label("set again")
+                    .related(file, first, "first set here")
+                    .help("remove one of the two"),
                 );
                 continue;
             }
@@ -265,26 +355,53 @@ impl Checker<'_> {
                         if allowed.is_empty() {
                             format!("`solve {}` takes no options", method.text)
                         } else {
-                            format!("`solve {}` takes {}", method.text, allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and "))
+                            format!(
+                                "`solve {}` takes {}",
+                                method.text,
+                                allowed
+                                    .iter()
+                                    .map(|a| format!("`{a}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" and ")
+                            )
                         }
                     });
                     self.err(
-                        Diagnostic::new(Code::UnknownField, file, o.key.span, format!("`solve {}` has no option `{key}`", method.text))
-                            .label("unknown option")
-                            .help(help),
+                        Diagnostic::new(
+                            Code::UnknownField,
+                            file,
+                            o.key.span,
+                            format!("`solve {}` has no option `{key}`", method.text),
+                        )
+                        .label("unknown option")
+                        .help(help),
                     );
                 }
                 ("time_limit", Value::Quantity(q)) => {
-                    time_limit = self.lift(units::convert(q, &units::Expect::new(Unit::SECONDS, "s"), file, "the time limit"));
-                    if time_limit.is_some_and(|t| !(t > 0.0)) {
+                    time_limit = self.lift(units::convert(
+                        q,
+                        &units::Expect::new(Unit::SECONDS, "s"),
+                        file,
+                        "the time limit",
+                    ));
+                    if time_limit.is_some_and(|t| t.is_nan() || t <= 0.0) {
                         self.err(
-                            Diagnostic::new(Code::InvalidCount, file, q.span, "the time limit must be positive")
-                                .label("not positive")
-                                .help("write e.g. `time_limit = 60 s`"),
+                            Diagnostic::new(
+                                Code::InvalidCount,
+                                file,
+                                q.span,
+                                "the time limit must be positive",
+                            )
+                            .label("not positive")
+                            .help("write e.g. `time_limit = 60 s`"),
                         );
                     }
                 }
-                ("k", Value::Quantity(q)) if q.unit.is_none() && q.number.value.fract() == 0.0 && (1.0..=64.0).contains(&q.number.value) => {
+                ("k", Value::Quantity(q))
+                    if q.unit.is_none()
+                        && q.number.value.fract() == 0.0
+                        && (1.0..=64.0).contains(&q.number.value) =>
+                {
                     k = Some(q.number.value as u32);
                 }
                 ("weights", Value::Str(s)) => {
@@ -300,7 +417,10 @@ impl Checker<'_> {
                 }
                 (key, v) => {
                     let (code, help) = match key {
-                        "k" => (Code::InvalidCount, "`k` is the number of abstract rivals, a whole number from 1 to 64"),
+                        "k" => (
+                            Code::InvalidCount,
+                            "`k` is the number of abstract rivals, a whole number from 1 to 64",
+                        ),
                         "weights" => (Code::FieldForm, "write `weights = \"coding.mpk\"`"),
                         _ => (Code::FieldForm, "write `time_limit = 60 s`"),
                     };
@@ -319,14 +439,22 @@ impl Checker<'_> {
                 let Some(weights) = weights else {
                     if !seen.contains_key("weights") {
                         self.err(
-                            Diagnostic::new(Code::MissingField, file, method.span, "`solve network` needs a weights file")
-                                .label("no `weights = \"...\"`")
-                                .help("write `solve network k = 2 weights = \"coding.mpk\"`"),
+                            Diagnostic::new(
+                                Code::MissingField,
+                                file,
+                                method.span,
+                                "`solve network` needs a weights file",
+                            )
+                            .label("no `weights = \"...\"`")
+                            .help("write `solve network k = 2 weights = \"coding.mpk\"`"),
                         );
                     }
                     return;
                 };
-                Solve::Network { k: k.unwrap_or(2), weights }
+                Solve::Network {
+                    k: k.unwrap_or(2),
+                    weights,
+                }
             }
         };
         self.market.solve = Some((solve, at));

@@ -23,7 +23,11 @@ pub const MAX_CELLS: f64 = 5e7;
 /// Largest number of draws in one segment.
 pub const MAX_DRAWS: u64 = 1_000_000;
 
-pub fn check(program: &Program, sources: &mut Sources, loader: &dyn Loader) -> Result<Market, Vec<Diagnostic>> {
+pub fn check(
+    program: &Program,
+    sources: &mut Sources,
+    loader: &dyn Loader,
+) -> Result<Market, Vec<Diagnostic>> {
     let mut c = Checker::new(sources, loader);
     c.run(program);
     if c.diags.is_empty() {
@@ -181,7 +185,9 @@ impl<'a> Checker<'a> {
                     relation,
                     rhs,
                 } => self.constraint(*file, item.span, label.as_ref(), lhs, *relation, rhs),
-                ItemKind::Solve { method, options } => self.solve(*file, item.span, method, options),
+                ItemKind::Solve { method, options } => {
+                    self.solve(*file, item.span, method, options)
+                }
                 _ => {}
             }
         }
@@ -277,9 +283,16 @@ impl<'a> Checker<'a> {
         if found.is_none() {
             let help = self.user_names.suggest(name);
             self.err(
-                Diagnostic::new(Code::UnknownUser, file, span, format!("no user or segment named `{name}`"))
-                    .label("not a user")
-                    .help(help.unwrap_or_else(|| "declare it with `user NAME { ... }` or `segment NAME { ... }`".into())),
+                Diagnostic::new(
+                    Code::UnknownUser,
+                    file,
+                    span,
+                    format!("no user or segment named `{name}`"),
+                )
+                .label("not a user")
+                .help(help.unwrap_or_else(|| {
+                    "declare it with `user NAME { ... }` or `segment NAME { ... }`".into()
+                })),
             );
         }
         found
@@ -290,9 +303,18 @@ impl<'a> Checker<'a> {
         if found.is_none() {
             let help = self.firm_names.suggest(&name.text);
             self.err(
-                Diagnostic::new(Code::UnknownFirm, file, name.span, format!("no firm named `{}`", name.text))
-                    .label("not a firm")
-                    .help(help.unwrap_or_else(|| "declare it with `firm NAME owns PROVIDER { ... }`".into())),
+                Diagnostic::new(
+                    Code::UnknownFirm,
+                    file,
+                    name.span,
+                    format!("no firm named `{}`", name.text),
+                )
+                .label("not a firm")
+                .help(
+                    help.unwrap_or_else(|| {
+                        "declare it with `firm NAME owns PROVIDER { ... }`".into()
+                    }),
+                ),
             );
         }
         found
@@ -303,9 +325,16 @@ impl<'a> Checker<'a> {
         if found.is_none() {
             let help = self.qos_names.suggest(&name.text);
             self.err(
-                Diagnostic::new(Code::UnknownQos, file, name.span, format!("no QoS dimension named `{}`", name.text))
-                    .label("not a QoS dimension")
-                    .help(help.unwrap_or_else(|| "declare it with `qos NAME : UNIT` or `qos NAME : congestion`".into())),
+                Diagnostic::new(
+                    Code::UnknownQos,
+                    file,
+                    name.span,
+                    format!("no QoS dimension named `{}`", name.text),
+                )
+                .label("not a QoS dimension")
+                .help(help.unwrap_or_else(|| {
+                    "declare it with `qos NAME : UNIT` or `qos NAME : congestion`".into()
+                })),
             );
         }
         found
@@ -321,10 +350,15 @@ impl<'a> Checker<'a> {
             };
             if let Some(f) = first {
                 self.err(
-                    Diagnostic::new(Code::DuplicateMarket, *file, name.span, "a second `market` header")
-                        .label("second header")
-                        .related(f.file, f.span, "the first header")
-                        .help("a market has one header; an imported file should not declare one"),
+                    Diagnostic::new(
+                        Code::DuplicateMarket,
+                        *file,
+                        name.span,
+                        "a second `market` header",
+                    )
+                    .label("second header")
+                    .related(f.file, f.span, "the first header")
+                    .help("a market has one header; an imported file should not declare one"),
                 );
                 continue;
             }
@@ -356,25 +390,41 @@ impl<'a> Checker<'a> {
                     period_set = true;
                     match &s.body {
                         ast::StmtBody::Assign(ast::Value::Word(w)) => {
-                            if let Some((p, secs)) = units::PERIODS.iter().find(|(n, _)| *n == w.text) {
+                            if let Some((p, secs)) =
+                                units::PERIODS.iter().find(|(n, _)| *n == w.text)
+                            {
                                 self.market.period = p.to_string();
                                 self.market.period_seconds = *secs;
                                 self.period_seconds = *secs;
                             } else {
-                                let help = did_you_mean(&w.text, units::PERIODS.iter().map(|(n, _)| *n));
+                                let help =
+                                    did_you_mean(&w.text, units::PERIODS.iter().map(|(n, _)| *n));
                                 self.err(
-                                    Diagnostic::new(Code::InvalidPeriod, file, w.span, format!("unknown period `{}`", w.text))
-                                        .label("not a period")
-                                        .help(help.unwrap_or_else(|| "the period is one of hour, day, week, month (30 days)".into())),
+                                    Diagnostic::new(
+                                        Code::InvalidPeriod,
+                                        file,
+                                        w.span,
+                                        format!("unknown period `{}`", w.text),
+                                    )
+                                    .label("not a period")
+                                    .help(help.unwrap_or_else(|| {
+                                        "the period is one of hour, day, week, month (30 days)"
+                                            .into()
+                                    })),
                                 );
                             }
                         }
                         other => {
                             let span = body_span(other, s.span);
                             self.err(
-                                Diagnostic::new(Code::InvalidPeriod, file, span, "the period is a word such as `day`")
-                                    .label("not a period")
-                                    .help("write `period = day` (or hour, week, month)"),
+                                Diagnostic::new(
+                                    Code::InvalidPeriod,
+                                    file,
+                                    span,
+                                    "the period is a word such as `day`",
+                                )
+                                .label("not a period")
+                                .help("write `period = day` (or hour, week, month)"),
                             )
                         }
                     }
@@ -385,7 +435,12 @@ impl<'a> Checker<'a> {
                     }
                 }
                 ("throughput_ref", true) => {
-                    if let Some(n) = self.fixed(file, s, &Expect::new(units::Unit::THROUGHPUT, "tok/s"), "the reference throughput") {
+                    if let Some(n) = self.fixed(
+                        file,
+                        s,
+                        &Expect::new(units::Unit::THROUGHPUT, "tok/s"),
+                        "the reference throughput",
+                    ) {
                         if n.value <= 0.0 {
                             self.err(
                                 Diagnostic::new(Code::NonpositiveCapacity, file, n.at.span, "the reference throughput must be positive")
@@ -397,7 +452,12 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
-                _ => self.unknown_field(file, s, "a market header", &["period", "seed", "throughput_ref"]),
+                _ => self.unknown_field(
+                    file,
+                    s,
+                    "a market header",
+                    &["period", "seed", "throughput_ref"],
+                ),
             }
         }
         if !period_set {
@@ -421,10 +481,15 @@ impl<'a> Checker<'a> {
         if let Some(first) = seen.0.get(&key) {
             let first = *first;
             self.err(
-                Diagnostic::new(Code::DuplicateField, file, s.span, format!("`{}` is set twice", stmt_key(s)))
-                    .label("set again here")
-                    .related(file, first, "first set here")
-                    .help("remove one of the two"),
+                Diagnostic::new(
+                    Code::DuplicateField,
+                    file,
+                    s.span,
+                    format!("`{}` is set twice", stmt_key(s)),
+                )
+                .label("set again here")
+                .related(file, first, "first set here")
+                .help("remove one of the two"),
             );
             return false;
         }
@@ -432,19 +497,36 @@ impl<'a> Checker<'a> {
         true
     }
 
-    pub(crate) fn unknown_field(&mut self, file: FileId, s: &ast::Stmt, context: &str, fields: &[&str]) {
+    pub(crate) fn unknown_field(
+        &mut self,
+        file: FileId,
+        s: &ast::Stmt,
+        context: &str,
+        fields: &[&str],
+    ) {
         let key = stmt_key(s);
         let help = did_you_mean(&s.key.text, fields.iter().copied())
             .unwrap_or_else(|| format!("{context} takes {}", list_fields(fields)));
         self.err(
-            Diagnostic::new(Code::UnknownField, file, s.key.span, format!("{context} has no field `{key}`"))
-                .label("unknown field")
-                .help(help),
+            Diagnostic::new(
+                Code::UnknownField,
+                file,
+                s.key.span,
+                format!("{context} has no field `{key}`"),
+            )
+            .label("unknown field")
+            .help(help),
         );
     }
 
     /// A field that must be a fixed quantity.
-    pub(crate) fn fixed(&mut self, file: FileId, s: &ast::Stmt, expect: &Expect, what: &str) -> Option<Num> {
+    pub(crate) fn fixed(
+        &mut self,
+        file: FileId,
+        s: &ast::Stmt,
+        expect: &Expect,
+        what: &str,
+    ) -> Option<Num> {
         match &s.body {
             ast::StmtBody::Assign(ast::Value::Quantity(q)) => {
                 let v = self.lift(units::convert(q, expect, file, what))?;
@@ -462,15 +544,26 @@ impl<'a> Checker<'a> {
                         format!("{what} cannot be a distribution here"),
                     )
                     .label("a distribution")
-                    .help("distributions describe the members of a `segment`; here give one number"),
+                    .help(
+                        "distributions describe the members of a `segment`; here give one number",
+                    ),
                 );
                 None
             }
             other => {
                 self.err(
-                    Diagnostic::new(Code::FieldForm, file, body_span(other, s.span), format!("{what} takes a number with a unit"))
-                        .label("not a quantity")
-                        .help(format!("write `{} = <number> {}`", stmt_key(s), expect.text)),
+                    Diagnostic::new(
+                        Code::FieldForm,
+                        file,
+                        body_span(other, s.span),
+                        format!("{what} takes a number with a unit"),
+                    )
+                    .label("not a quantity")
+                    .help(format!(
+                        "write `{} = <number> {}`",
+                        stmt_key(s),
+                        expect.text
+                    )),
                 );
                 None
             }
@@ -478,7 +571,14 @@ impl<'a> Checker<'a> {
     }
 
     /// A whole number in `[min, max]` without a unit.
-    pub(crate) fn integer(&mut self, file: FileId, s: &ast::Stmt, min: u64, max: u64, what: &str) -> Option<u64> {
+    pub(crate) fn integer(
+        &mut self,
+        file: FileId,
+        s: &ast::Stmt,
+        min: u64,
+        max: u64,
+        what: &str,
+    ) -> Option<u64> {
         if let ast::StmtBody::Assign(ast::Value::Quantity(q)) = &s.body {
             let v = q.number.value;
             if q.unit.is_none() && v.fract() == 0.0 && v >= min as f64 && v <= max as f64 {
@@ -486,9 +586,17 @@ impl<'a> Checker<'a> {
             }
         }
         self.err(
-            Diagnostic::new(Code::InvalidCount, file, body_span(&s.body, s.span), format!("{what} must be a whole number from {min} to {max}"))
-                .label("not a whole number in range")
-                .help(format!("write `{} = <whole number>` without a unit", stmt_key(s))),
+            Diagnostic::new(
+                Code::InvalidCount,
+                file,
+                body_span(&s.body, s.span),
+                format!("{what} must be a whole number from {min} to {max}"),
+            )
+            .label("not a whole number in range")
+            .help(format!(
+                "write `{} = <whole number>` without a unit",
+                stmt_key(s)
+            )),
         );
         None
     }
@@ -520,7 +628,11 @@ impl<'a> Checker<'a> {
             }
             if q.kind == QosKind::PerProvider {
                 for p in 0..m {
-                    if self.market.providers[p].qos.get(k).is_some_and(|v| v.is_none()) {
+                    if self.market.providers[p]
+                        .qos
+                        .get(k)
+                        .is_some_and(|v| v.is_none())
+                    {
                         let pr = &self.market.providers[p];
                         let d = Diagnostic::new(Code::MissingQosValue, pr.at.file, pr.at.span, format!("provider `{}` has no `{}`", pr.name, q.name))
                             .label(format!("no `{}` value", q.name))
@@ -556,15 +668,24 @@ impl<'a> Checker<'a> {
     fn size_checks(&mut self, items: &[(FileId, ast::Item)]) {
         let at = self.market.at;
         if self.market.providers.is_empty() || self.market.users.is_empty() {
-            let what = if self.market.providers.is_empty() { "no provider" } else { "no user" };
+            let what = if self.market.providers.is_empty() {
+                "no provider"
+            } else {
+                "no user"
+            };
             if self.market.name.is_empty() {
                 return; // the missing header is already reported
             }
             let _ = items;
             self.err(
-                Diagnostic::new(Code::EmptyMarket, at.file, at.span, format!("market `{}` has {what}", self.market.name))
-                    .label(what.to_string())
-                    .help("a market needs at least one `provider` and one `user` or `segment`"),
+                Diagnostic::new(
+                    Code::EmptyMarket,
+                    at.file,
+                    at.span,
+                    format!("market `{}` has {what}", self.market.name),
+                )
+                .label(what.to_string())
+                .help("a market needs at least one `provider` and one `user` or `segment`"),
             );
             return;
         }
@@ -577,9 +698,17 @@ impl<'a> Checker<'a> {
         let cells = rows * self.market.providers.len() as f64;
         if cells > MAX_CELLS {
             self.err(
-                Diagnostic::new(Code::TooLarge, at.file, at.span, format!("market `{}` lowers to {cells:.0} (user draw × provider) cells", self.market.name))
-                    .label(format!("more than {MAX_CELLS:.0} cells"))
-                    .help("use fewer segment draws, or split the market"),
+                Diagnostic::new(
+                    Code::TooLarge,
+                    at.file,
+                    at.span,
+                    format!(
+                        "market `{}` lowers to {cells:.0} (user draw × provider) cells",
+                        self.market.name
+                    ),
+                )
+                .label(format!("more than {MAX_CELLS:.0} cells"))
+                .help("use fewer segment draws, or split the market"),
             );
         }
     }

@@ -41,7 +41,9 @@ impl DistKind {
             DistKind::Normal { .. } | DistKind::Gumbel { .. } => f64::NEG_INFINITY,
             DistKind::Lognormal { .. } => 0.0,
             DistKind::Uniform { lo, .. } => *lo,
-            DistKind::Discrete { values, .. } => values.iter().copied().fold(f64::INFINITY, f64::min),
+            DistKind::Discrete { values, .. } => {
+                values.iter().copied().fold(f64::INFINITY, f64::min)
+            }
         }
     }
     /// Whether draws are strictly positive.
@@ -104,7 +106,10 @@ pub struct Qos {
 pub enum CapacitySource {
     Given,
     /// capacity = observed load × throughput / reference throughput (docs/language.md).
-    Throughput { throughput: f64, observed: f64 },
+    Throughput {
+        throughput: f64,
+        observed: f64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -7,20 +7,36 @@ use crate::load::{io_reason, relative_to};
 use crate::syntax::ast::{StrLit, UnitExpr};
 
 impl Checker<'_> {
-    pub(crate) fn table(&mut self, file: FileId, target: &Name, path: &StrLit, unit: Option<&UnitExpr>) {
+    pub(crate) fn table(
+        &mut self,
+        file: FileId,
+        target: &Name,
+        path: &StrLit,
+        unit: Option<&UnitExpr>,
+    ) {
         // What the cells are: a static QoS, or per-user values of providers.
         let (qos, expect) = if target.text == "value" {
             (None, Expect::price())
         } else {
-            let Some(k) = self.qos_ref(file, target) else { return };
+            let Some(k) = self.qos_ref(file, target) else {
+                return;
+            };
             if k >= self.market.qos.len() {
                 return;
             }
             if self.market.qos[k].kind == QosKind::Congestion {
                 self.err(
-                    Diagnostic::new(Code::NotStaticQos, file, target.span, format!("`{}` is a congestion dimension: it is computed, not tabulated", target.text))
-                        .label("computed from load / capacity")
-                        .help("tables set static QoS values (delays) or `value`"),
+                    Diagnostic::new(
+                        Code::NotStaticQos,
+                        file,
+                        target.span,
+                        format!(
+                            "`{}` is a congestion dimension: it is computed, not tabulated",
+                            target.text
+                        ),
+                    )
+                    .label("computed from load / capacity")
+                    .help("tables set static QoS values (delays) or `value`"),
                 );
                 return;
             }
@@ -29,8 +45,17 @@ impl Checker<'_> {
         // Cells are in the table's `unit`, or else in the target's own unit.
         let scale = match unit {
             Some(u) => {
-                let Some(w) = self.lift(units::resolve_unit(u, file)) else { return };
-                let Some(s) = self.lift(units::convert_value(1.0, Some(&w), &expect, (file, u.span), "1", "the table's unit")) else {
+                let Some(w) = self.lift(units::resolve_unit(u, file)) else {
+                    return;
+                };
+                let Some(s) = self.lift(units::convert_value(
+                    1.0,
+                    Some(&w),
+                    &expect,
+                    (file, u.span),
+                    "1",
+                    "the table's unit",
+                )) else {
                     return;
                 };
                 s
@@ -42,9 +67,18 @@ impl Checker<'_> {
             Ok(t) => t,
             Err(e) => {
                 self.err(
-                    Diagnostic::new(Code::FileNotFound, file, path.span, format!("cannot read `{}`: {}", crate::diagnostics::display_path(&csv_path), io_reason(&e)))
-                        .label("named here")
-                        .help("paths are relative to the market file"),
+                    Diagnostic::new(
+                        Code::FileNotFound,
+                        file,
+                        path.span,
+                        format!(
+                            "cannot read `{}`: {}",
+                            crate::diagnostics::display_path(&csv_path),
+                            io_reason(&e)
+                        ),
+                    )
+                    .label("named here")
+                    .help("paths are relative to the market file"),
                 );
                 return;
             }
@@ -71,9 +105,14 @@ impl Checker<'_> {
                 Err(e) => {
                     let at = e.position().map_or(0, |p| p.byte() as usize);
                     self.err(
-                        Diagnostic::new(Code::CsvMalformed, csv, Span::new(at, at + 1), format!("malformed CSV: {e}"))
-                            .label("here")
-                            .help("a table is comma-separated text with a header row"),
+                        Diagnostic::new(
+                            Code::CsvMalformed,
+                            csv,
+                            Span::new(at, at + 1),
+                            format!("malformed CSV: {e}"),
+                        )
+                        .label("here")
+                        .help("a table is comma-separated text with a header row"),
                     );
                     return;
                 }
@@ -84,9 +123,14 @@ impl Checker<'_> {
                 width = rec.len();
                 if width < 2 {
                     self.err(
-                        Diagnostic::new(Code::CsvMalformed, csv, cells[0], "the header names no provider")
-                            .label("header")
-                            .help("write the header as `user,PROVIDER_1,PROVIDER_2,...`"),
+                        Diagnostic::new(
+                            Code::CsvMalformed,
+                            csv,
+                            cells[0],
+                            "the header names no provider",
+                        )
+                        .label("header")
+                        .help("write the header as `user,PROVIDER_1,PROVIDER_2,...`"),
                     );
                     return;
                 }
@@ -96,9 +140,16 @@ impl Checker<'_> {
                     if p.is_none() {
                         let help = self.provider_names.suggest(name);
                         self.err(
-                            Diagnostic::new(Code::UnknownProvider, csv, cells[c], format!("no provider named `{name}`"))
-                                .label("column of an unknown provider")
-                                .help(help.unwrap_or_else(|| "each header cell after the first names a provider".into())),
+                            Diagnostic::new(
+                                Code::UnknownProvider,
+                                csv,
+                                cells[c],
+                                format!("no provider named `{name}`"),
+                            )
+                            .label("column of an unknown provider")
+                            .help(help.unwrap_or_else(|| {
+                                "each header cell after the first names a provider".into()
+                            })),
                         );
                     }
                     providers.push(p);
@@ -107,20 +158,32 @@ impl Checker<'_> {
             }
             if rec.len() != width {
                 self.err(
-                    Diagnostic::new(Code::CsvMalformed, csv, line_span(text, start), format!("row has {} cells, the header has {width}", rec.len()))
-                        .label("wrong number of cells")
-                        .help("every row has one cell per header column"),
+                    Diagnostic::new(
+                        Code::CsvMalformed,
+                        csv,
+                        line_span(text, start),
+                        format!("row has {} cells, the header has {width}", rec.len()),
+                    )
+                    .label("wrong number of cells")
+                    .help("every row has one cell per header column"),
                 );
                 continue;
             }
             let user_name = rec.get(0).unwrap_or("").trim();
-            let Some(u) = self.user_ref(csv, user_name, cells[0]) else { continue };
+            let Some(u) = self.user_ref(csv, user_name, cells[0]) else {
+                continue;
+            };
             if let Some(first) = rows_seen.insert(u, cells[0]) {
                 self.err(
-                    Diagnostic::new(Code::DuplicateName, csv, cells[0], format!("user `{user_name}` has two rows"))
-                        .label("second row")
-                        .related(csv, first, "first row")
-                        .help("keep one row per user"),
+                    Diagnostic::new(
+                        Code::DuplicateName,
+                        csv,
+                        cells[0],
+                        format!("user `{user_name}` has two rows"),
+                    )
+                    .label("second row")
+                    .related(csv, first, "first row")
+                    .help("keep one row per user"),
                 );
                 continue;
             }
@@ -129,17 +192,32 @@ impl Checker<'_> {
                 let span = cells[c];
                 if cell_t.is_empty() {
                     self.err(
-                        Diagnostic::new(Code::CsvMissingCell, csv, span, format!("no value for user `{user_name}`"))
-                            .label("empty cell")
-                            .help("every cell of a table needs a number"),
+                        Diagnostic::new(
+                            Code::CsvMissingCell,
+                            csv,
+                            span,
+                            format!("no value for user `{user_name}`"),
+                        )
+                        .label("empty cell")
+                        .help("every cell of a table needs a number"),
                     );
                     continue;
                 }
-                let Some(v) = cell_t.replace('_', "").parse::<f64>().ok().filter(|v| v.is_finite()) else {
+                let Some(v) = cell_t
+                    .replace('_', "")
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| (v * scale).is_finite())
+                else {
                     self.err(
-                        Diagnostic::new(Code::CsvBadNumber, csv, span, format!("`{cell_t}` is not a number"))
-                            .label("not a number")
-                            .help("write plain numbers (`12.5`, `1e3`); the unit is the table's"),
+                        Diagnostic::new(
+                            Code::CsvBadNumber,
+                            csv,
+                            span,
+                            format!("`{cell_t}` is not a number"),
+                        )
+                        .label("not a number")
+                        .help("write plain numbers (`12.5`, `1e3`); the unit is the table's"),
                     );
                     continue;
                 };
@@ -153,9 +231,14 @@ impl Checker<'_> {
         }
         if width == 0 {
             self.err(
-                Diagnostic::new(Code::CsvMalformed, csv, Span::new(0, 0), "the table is empty")
-                    .label("no header")
-                    .help("write a header `user,PROVIDER,...` and one row per user"),
+                Diagnostic::new(
+                    Code::CsvMalformed,
+                    csv,
+                    Span::new(0, 0),
+                    "the table is empty",
+                )
+                .label("no header")
+                .help("write a header `user,PROVIDER,...` and one row per user"),
             );
         }
     }
@@ -165,10 +248,15 @@ impl Checker<'_> {
             Some(k) => {
                 if let Some(prev) = self.override_at.insert((u, k, p), num.at) {
                     self.err(
-                        Diagnostic::new(Code::DuplicateField, num.at.file, num.at.span, "this value is also set elsewhere")
-                            .label("set by the table")
-                            .related(prev.file, prev.span, "set here too")
-                            .help("give each (user, provider) value once"),
+                        Diagnostic::new(
+                            Code::DuplicateField,
+                            num.at.file,
+                            num.at.span,
+                            "this value is also set elsewhere",
+                        )
+                        .label("set by the table")
+                        .related(prev.file, prev.span, "set here too")
+                        .help("give each (user, provider) value once"),
                     );
                     return;
                 }
@@ -177,9 +265,14 @@ impl Checker<'_> {
             None => {
                 if self.market.users[u].values.iter().any(|(q, _)| *q == p) {
                     self.err(
-                        Diagnostic::new(Code::DuplicateField, num.at.file, num.at.span, "this value is also set in the user's block")
-                            .label("set by the table")
-                            .help("give each (user, provider) value once"),
+                        Diagnostic::new(
+                            Code::DuplicateField,
+                            num.at.file,
+                            num.at.span,
+                            "this value is also set in the user's block",
+                        )
+                        .label("set by the table")
+                        .help("give each (user, provider) value once"),
                     );
                     return;
                 }
@@ -219,6 +312,8 @@ fn cell_spans(text: &str, start: usize, count: usize) -> Vec<Span> {
 }
 
 fn line_span(text: &str, start: usize) -> Span {
-    let end = text[start.min(text.len())..].find('\n').map_or(text.len(), |e| start + e);
+    let end = text[start.min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |e| start + e);
     Span::new(start, end.max(start))
 }

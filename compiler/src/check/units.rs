@@ -55,7 +55,7 @@ impl Unit {
     /// s, the unit of solver time limits.
     pub const SECONDS: Unit = Unit::new([0, 0, 1], 1.0);
 
-    pub fn div(self, other: Unit) -> Unit {
+    pub fn per(self, other: Unit) -> Unit {
         Unit::new(
             [
                 self.dim[0] - other.dim[0],
@@ -65,7 +65,7 @@ impl Unit {
             self.scale / other.scale,
         )
     }
-    pub fn mul(self, other: Unit) -> Unit {
+    pub fn times(self, other: Unit) -> Unit {
         Unit::new(
             [
                 self.dim[0] + other.dim[0],
@@ -168,7 +168,7 @@ pub fn resolve_unit(u: &UnitExpr, file: FileId) -> Result<WrittenUnit, Diagnosti
         };
         acc = Some(match acc {
             None => *atom,
-            Some(prev) => prev.div(*atom),
+            Some(prev) => prev.per(*atom),
         });
     }
     Ok(WrittenUnit {
@@ -185,6 +185,8 @@ pub struct Expect {
     pub text: String,
     /// Accept a rate (tokens per time) and multiply it by the market period.
     pub per_period: Option<f64>,
+    /// Let `inf` through (price bounds report it with their own diagnostic).
+    pub allow_infinite: bool,
 }
 
 impl Expect {
@@ -193,6 +195,7 @@ impl Expect {
             unit,
             text: text.into(),
             per_period: None,
+            allow_infinite: false,
         }
     }
     pub fn price() -> Self {
@@ -209,8 +212,35 @@ impl Expect {
     }
 }
 
-/// Converts a written value in `written` (or none) to `expect`'s canonical unit.
+/// Converts a written value in `written` (or none) to `expect`'s canonical unit; the result
+/// is finite unless `expect` allows infinity.
 pub fn convert_value(
+    value: f64,
+    written: Option<&WrittenUnit>,
+    expect: &Expect,
+    at: (FileId, crate::diagnostics::Span),
+    number_text: &str,
+    what: &str,
+) -> Result<f64, Diagnostic> {
+    let v = convert_unchecked(value, written, expect, at, number_text, what)?;
+    if v.is_finite() || (expect.allow_infinite && value.is_infinite()) {
+        return Ok(v);
+    }
+    Err(Diagnostic::new(
+        Code::InvalidNumber,
+        at.0,
+        at.1,
+        format!("{what} is not a finite number in {}", expect.text),
+    )
+    .label(if value.is_finite() {
+        "overflows once converted"
+    } else {
+        "not finite"
+    })
+    .help("give a finite figure; use a larger unit for very large ones"))
+}
+
+fn convert_unchecked(
     value: f64,
     written: Option<&WrittenUnit>,
     expect: &Expect,
@@ -230,13 +260,16 @@ pub fn convert_value(
             format!("{what} needs a unit"),
         )
         .label(format!("expected {}", describe(expect.unit.dim)))
-        .help(format!("write it with its unit, e.g. `{number_text} {}`", expect.text)));
+        .help(format!(
+            "write it with its unit, e.g. `{number_text} {}`",
+            expect.text
+        )));
     };
     if w.unit.dim == expect.unit.dim {
         return Ok(value * w.unit.scale / expect.unit.scale);
     }
     if let Some(period) = expect.per_period {
-        let rate = expect.unit.div(Unit::SECONDS);
+        let rate = expect.unit.per(Unit::SECONDS);
         if w.unit.dim == rate.dim {
             return Ok(value * w.unit.scale * period / expect.unit.scale);
         }
@@ -245,7 +278,11 @@ pub fn convert_value(
         Code::UnitMismatch,
         file,
         span,
-        format!("{what} must be {}, found `{}`", describe(expect.unit.dim), w.text),
+        format!(
+            "{what} must be {}, found `{}`",
+            describe(expect.unit.dim),
+            w.text
+        ),
     )
     .label(format!("this is {}", describe(w.unit.dim)))
     .help(format!(

@@ -216,7 +216,10 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
     let mut users = Vec::with_capacity(rows);
     let mut demand = Vec::with_capacity(rows);
     let mut value = Matrix::filled(rows, m, 0.0);
-    let mut qos_values: Vec<Matrix> = statics.iter().map(|_| Matrix::filled(rows, m, 0.0)).collect();
+    let mut qos_values: Vec<Matrix> = statics
+        .iter()
+        .map(|_| Matrix::filled(rows, m, 0.0))
+        .collect();
     let mut qos_weights = Matrix::filled(rows, statics.len(), 0.0);
     let mut congestion_weight = Vec::with_capacity(rows);
     let mut diags = Vec::new();
@@ -230,25 +233,36 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
             if d <= 0.0 && diags.is_empty() {
                 let at = u.demand.at();
                 diags.push(
-                    Diagnostic::new(Code::NonpositiveDemand, at.file, at.span, "a draw of this demand is zero")
-                        .label("underflows to zero")
-                        .help("the distribution puts mass too close to zero; shift it up"),
+                    Diagnostic::new(
+                        Code::NonpositiveDemand,
+                        at.file,
+                        at.span,
+                        "a draw of this demand is zero",
+                    )
+                    .label("underflows to zero")
+                    .help("the distribution puts mass too close to zero; shift it up"),
                 );
             }
             demand.push(d);
             for (slot, &k) in statics.iter().enumerate() {
-                let w = u.weights[k].as_ref().map_or(0.0, |p| take(p, &mut sampler, &mut diags));
+                let w = u.weights[k]
+                    .as_ref()
+                    .map_or(0.0, |p| take(p, &mut sampler, &mut diags));
                 qos_weights.set(row, slot, w);
             }
             let cw = match (congestion, u.chooser) {
-                (Some(k), false) => u.weights[k].as_ref().map_or(0.0, |p| take(p, &mut sampler, &mut diags)),
+                (Some(k), false) => u.weights[k]
+                    .as_ref()
+                    .map_or(0.0, |p| take(p, &mut sampler, &mut diags)),
                 _ => 0.0,
             };
             congestion_weight.push(cw);
             for (j, p) in market.providers.iter().enumerate() {
                 value.set(row, j, p.value.value);
                 for (slot, &k) in statics.iter().enumerate() {
-                    let v = p.qos[k].map(|n| n.value).or(market.qos[k].default.map(|n| n.value));
+                    let v = p.qos[k]
+                        .map(|n| n.value)
+                        .or(market.qos[k].default.map(|n| n.value));
                     qos_values[slot].set(row, j, v.unwrap_or(0.0));
                 }
             }
@@ -305,7 +319,10 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
         .enumerate()
         .map(|(j, p)| {
             p.price.map(|n| n.value).unwrap_or_else(|| {
-                decisions.iter().find(|d| d.provider == j).map_or(0.0, |d| d.lo)
+                decisions
+                    .iter()
+                    .find(|d| d.provider == j)
+                    .map_or(0.0, |d| d.lo)
             })
         })
         .collect();
@@ -329,7 +346,11 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
         users,
         price,
         capacity: market.providers.iter().map(|p| p.capacity.value).collect(),
-        cost: market.providers.iter().map(|p| p.cost.map_or(0.0, |c| c.value)).collect(),
+        cost: market
+            .providers
+            .iter()
+            .map(|p| p.cost.map_or(0.0, |c| c.value))
+            .collect(),
         demand,
         value,
         qos: statics
@@ -420,9 +441,14 @@ fn take(p: &Param, sampler: &mut Sampler, diags: &mut Vec<Diagnostic>) -> f64 {
     }
     let at = p.at();
     diags.push(
-        Diagnostic::new(Code::InvalidNumber, at.file, at.span, "a draw from this distribution is not finite")
-            .label("overflows")
-            .help("the parameters are too extreme; narrow the distribution"),
+        Diagnostic::new(
+            Code::InvalidNumber,
+            at.file,
+            at.span,
+            "a draw from this distribution is not finite",
+        )
+        .label("overflows")
+        .help("the parameters are too extreme; narrow the distribution"),
     );
     0.0
 }

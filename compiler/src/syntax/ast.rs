@@ -128,7 +128,10 @@ pub struct Block {
 #[derive(Clone, Debug, PartialEq)]
 pub enum QosKindAst {
     Congestion(Span),
-    Static { unit: UnitExpr, pairwise: Option<Span> },
+    Static {
+        unit: UnitExpr,
+        pairwise: Option<Span>,
+    },
 }
 
 /// `profit(zai)`, `price(glm)`.

@@ -105,7 +105,11 @@ fn chunks(text: &str) -> Vec<(usize, usize)> {
     }
     let mut out = Vec::new();
     for (k, &s) in starts.iter().enumerate() {
-        let e = starts.get(k + 1).copied().unwrap_or(text.len()).min(text.len());
+        let e = starts
+            .get(k + 1)
+            .copied()
+            .unwrap_or(text.len())
+            .min(text.len());
         if s < e {
             out.push((s, e));
         }
@@ -207,7 +211,12 @@ fn syntax_error(
         .take_while(|c| !c.is_whitespace())
         .map(char::len_utf8)
         .sum::<usize>()
-        .max(chunk[start.min(chunk.len())..].chars().next().map_or(0, char::len_utf8));
+        .max(
+            chunk[start.min(chunk.len())..]
+                .chars()
+                .next()
+                .map_or(0, char::len_utf8),
+        );
     let end = end.max(start + token_len).min(chunk.len());
     let found = chunk[start.min(chunk.len())..end].trim();
     let (expected, unexpected) = match &e.variant {
@@ -237,9 +246,14 @@ fn syntax_error(
         format!("unexpected {found_text}")
     };
     let help = syntax_help(found);
-    Diagnostic::new(Code::Syntax, file, Span::new(start + offset, end + offset), message)
-        .label("here")
-        .help(help)
+    Diagnostic::new(
+        Code::Syntax,
+        file,
+        Span::new(start + offset, end + offset),
+        message,
+    )
+    .label("here")
+    .help(help)
 }
 
 fn syntax_help(found: &str) -> String {
@@ -292,7 +306,10 @@ impl Builder {
     fn item(&self, p: Pair<Rule>) -> Result<Item, Diags> {
         let span = self.span(&p);
         let rule = p.as_rule();
-        let mut it = p.into_inner().filter(|p| !is_keyword(p.as_rule())).peekable();
+        let mut it = p
+            .into_inner()
+            .filter(|p| !is_keyword(p.as_rule()))
+            .peekable();
         let kind = match rule {
             Rule::import => ItemKind::Import(self.string(it.next().unwrap())),
             Rule::market => ItemKind::Market {
@@ -352,7 +369,12 @@ impl Builder {
             }
             Rule::firm => {
                 let name = self.name(it.next().unwrap());
-                let owns = it.next().unwrap().into_inner().map(|n| self.name(n)).collect();
+                let owns = it
+                    .next()
+                    .unwrap()
+                    .into_inner()
+                    .map(|n| self.name(n))
+                    .collect();
                 let block = match it.next() {
                     Some(b) => Some(self.block(b)?),
                     None => None,
@@ -506,9 +528,14 @@ impl Builder {
         let text = p.as_str().to_string();
         let cleaned = text.replace('_', "");
         let value: f64 = cleaned.parse().map_err(|_| {
-            vec![Diagnostic::new(Code::InvalidNumber, self.file, span, format!("`{text}` is not a number"))
-                .label("here")
-                .help("write digits with an optional fraction and exponent, e.g. `1.5e3`")]
+            vec![Diagnostic::new(
+                Code::InvalidNumber,
+                self.file,
+                span,
+                format!("`{text}` is not a number"),
+            )
+            .label("here")
+            .help("write digits with an optional fraction and exponent, e.g. `1.5e3`")]
         })?;
         if !value.is_finite() && !cleaned.trim_start_matches('-').starts_with("inf") {
             return Err(vec![Diagnostic::new(
