@@ -31,7 +31,7 @@ pub fn generate(m: usize, n: usize) -> String {
             (i * 7) % m
         );
     }
-    s.push_str(&format!("\nfirm target owns p0 {{\n  price in 0.01 .. 3 usd/mtok step 0.01\n}}\n\nmaximize profit(target)\nsolve exact\n"));
+    s.push_str("\nfirm target owns p0 {\n  price in 0.01 .. 3 usd/mtok step 0.01\n}\n\nmaximize profit(target)\nsolve exact\n");
     s
 }
 
