@@ -360,10 +360,10 @@ impl Checker<'_> {
             let Some(p) = self.provider_ref(file, o) else {
                 continue;
             };
-            if p >= self.market.providers.len() {
+            if p >= self.market.providers.len() || providers.contains(&p) {
                 continue;
             }
-            if let Some(prev) = self.market.providers[p].firm {
+            if let Some(prev) = self.market.providers[p].firm.filter(|prev| *prev < f) {
                 let prev_at = self.market.firms[prev].at;
                 let prev_name = self.market.firms[prev].name.clone();
                 self.err(
