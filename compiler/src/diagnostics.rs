@@ -150,7 +150,7 @@ impl fmt::Display for Code {
 }
 
 /// A secondary label, possibly in another file.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Related {
     pub file: FileId,
     pub span: Span,
@@ -158,7 +158,7 @@ pub struct Related {
 }
 
 /// One error, pointing at the text that caused it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
     pub code: Code,
     pub message: String,

@@ -23,7 +23,7 @@ impl Checker<'_> {
         kind: &QosKindAst,
         default: Option<&Quantity>,
     ) {
-        if self.market.qos.iter().any(|q| q.name == name.text) {
+        if !self.qos_names.is_first(&name.text, self.market.qos.len()) {
             return; // a duplicate, already reported
         }
         let at = Self::loc(file, name.span);
@@ -160,7 +160,10 @@ impl Checker<'_> {
     }
 
     pub(crate) fn provider(&mut self, file: FileId, name: &Name, block: &Block) {
-        if self.market.providers.iter().any(|p| p.name == name.text) {
+        if !self
+            .provider_names
+            .is_first(&name.text, self.market.providers.len())
+        {
             return;
         }
         let at = Self::loc(file, name.span);
@@ -351,7 +354,10 @@ impl Checker<'_> {
     }
 
     pub(crate) fn firm(&mut self, file: FileId, name: &Name, owns: &[Name], block: Option<&Block>) {
-        if self.market.firms.iter().any(|f| f.name == name.text) {
+        if !self
+            .firm_names
+            .is_first(&name.text, self.market.firms.len())
+        {
             return;
         }
         let f = self.market.firms.len();
@@ -614,7 +620,10 @@ impl Checker<'_> {
         block: &Block,
         segment: bool,
     ) {
-        if self.market.users.iter().any(|u| u.name == name.text) {
+        if !self
+            .user_names
+            .is_first(&name.text, self.market.users.len())
+        {
             return;
         }
         let u = self.market.users.len();

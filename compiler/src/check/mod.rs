@@ -50,6 +50,10 @@ impl NameTable {
     pub(crate) fn get(&self, name: &str) -> Option<usize> {
         self.index.get(name).copied()
     }
+    /// Whether `name` was first declared as entry `position` (a later duplicate was not).
+    pub(crate) fn is_first(&self, name: &str, position: usize) -> bool {
+        self.get(name) == Some(position)
+    }
     fn suggest(&self, wrong: &str) -> Option<String> {
         did_you_mean(wrong, self.names.iter().map(String::as_str))
     }

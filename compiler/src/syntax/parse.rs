@@ -15,16 +15,76 @@ use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 #[grammar = "../../grammar/market.pest"]
 struct MarketParser;
 
+/// Files at least this large are parsed in parts, one thread per core.
+const PARALLEL_BYTES: usize = 256 * 1024;
+
 /// Parses one file. On syntax errors, returns one diagnostic per broken top-level item.
 pub fn parse(text: &str, file: FileId) -> Result<SourceTree, Vec<Diagnostic>> {
-    match MarketParser::parse(Rule::file, text) {
-        Ok(mut pairs) => {
-            let root = pairs.next().expect("pest returns the file rule");
-            let mut b = Builder { file, offset: 0 };
-            b.file(root)
-        }
-        Err(_) => Err(recover(text, file)),
+    if let Some(tree) = parse_in_parts(text, file) {
+        return Ok(tree);
     }
+    match parse_part(text, 0, file) {
+        Some(Ok(tree)) => Ok(tree),
+        Some(Err(d)) => Err(d),
+        None => Err(recover(text, file)),
+    }
+}
+
+/// Parses `text[offset..]`-relative `part` as a whole file; `None` on a syntax error.
+fn parse_part(
+    part: &str,
+    offset: usize,
+    file: FileId,
+) -> Option<Result<SourceTree, Vec<Diagnostic>>> {
+    let mut pairs = MarketParser::parse(Rule::file, part).ok()?;
+    let root = pairs.next().expect("pest returns the file rule");
+    Some(Builder { file, offset }.file(root))
+}
+
+/// A large file split at top-level items and parsed in parallel. Each part must parse as a
+/// sequence of whole items; if any part fails, `None`, and the caller parses the file as one
+/// (so errors and any item that spans a split point are handled exactly as without splitting).
+fn parse_in_parts(text: &str, file: FileId) -> Option<SourceTree> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    parse_in_n_parts(text, file, threads)
+}
+
+fn parse_in_n_parts(text: &str, file: FileId, threads: usize) -> Option<SourceTree> {
+    if threads < 2 || text.len() < PARALLEL_BYTES {
+        return None;
+    }
+    let starts: Vec<usize> = chunks(text).into_iter().map(|(s, _)| s).collect();
+    let mut cuts = vec![0];
+    for k in 1..threads {
+        let target = text.len() * k / threads;
+        // The first item start at column 0 after the target, so a part never starts mid-item.
+        let cut = starts
+            .iter()
+            .copied()
+            .find(|&s| s >= target && (s == 0 || text.as_bytes()[s - 1] == b'\n'))?;
+        if cut > *cuts.last().unwrap() {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(text.len());
+    let parts: Vec<Option<Result<SourceTree, Vec<Diagnostic>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let (a, b) = (w[0], w[1]);
+                scope.spawn(move || parse_part(&text[a..b], a, file))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("parser thread"))
+            .collect()
+    });
+    let mut items = Vec::new();
+    for part in parts {
+        items.extend(part?.ok()?.items);
+    }
+    Some(SourceTree { items })
 }
 
 /// Parses every top-level chunk separately and reports each chunk's first error.
@@ -165,7 +225,7 @@ fn rule_name(rule: &Rule) -> Option<&'static str> {
         Rule::value => "a value",
         Rule::quantity => "a number",
         Rule::number => "a number",
-        Rule::unit | Rule::unit_atom | Rule::unit_word | Rule::percent => "a unit",
+        Rule::unit => "a unit",
         Rule::distribution => "a distribution such as `normal(0, 1)`",
         Rule::dist_name => "a distribution name",
         Rule::dist_arg => "a number",
@@ -550,29 +610,45 @@ impl Builder {
         Ok(Number { text, value, span })
     }
 
+    /// Reads the atomic `unit` token: words or `%`, joined by `/` or `per`.
     fn unit(&self, p: Pair<Rule>) -> UnitExpr {
         let span = self.span(&p);
+        let text = p.as_str();
+        let b = text.as_bytes();
         let mut atoms = Vec::new();
         let mut op = None;
-        for a in p.into_inner() {
-            match a.as_rule() {
-                Rule::unit_op => {
-                    op = Some(if a.as_str() == "/" {
-                        UnitOp::Slash
-                    } else {
-                        UnitOp::Per
-                    })
-                }
-                _ => {
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_whitespace() {
+                i += 1;
+            } else if c == b'/' {
+                op = Some(UnitOp::Slash);
+                i += 1;
+            } else {
+                let len = if c == b'%' {
+                    1
+                } else {
+                    b[i..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'-')
+                        .count()
+                };
+                let word = &text[i..i + len];
+                if word == "per" && !atoms.is_empty() && op.is_none() {
+                    op = Some(UnitOp::Per);
+                } else {
+                    let start = span.start + i;
                     atoms.push(UnitAtom {
                         op: op.take(),
                         word: Name {
-                            text: a.as_str().to_string(),
+                            text: word.to_string(),
                             quoted: false,
-                            span: self.span(&a),
+                            span: Span::new(start, start + len),
                         },
                     });
                 }
+                i += len.max(1);
             }
         }
         UnitExpr { atoms, span }
@@ -688,33 +764,40 @@ impl Builder {
     }
 }
 
-/// Length of `text` up to the end of its last token (not counting trailing trivia).
+/// Length of `text` up to the end of its last token (not counting trailing trivia). Scans
+/// back from the end, looking only at the last lines, so it costs little on large items.
 fn token_extent(text: &str) -> usize {
     let b = text.as_bytes();
-    let (mut i, mut last) = (0, 0);
-    while i < b.len() {
-        match b[i] {
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i = (i + 1).min(b.len());
-                last = i;
-            }
-            c if c.is_ascii_whitespace() => i += 1,
-            _ => {
-                i += 1;
-                last = i;
-            }
+    let mut end = b.len();
+    loop {
+        while end > 0 && b[end - 1].is_ascii_whitespace() {
+            end -= 1;
+        }
+        let line_start = b[..end]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |p| p + 1);
+        match comment_start(&b[line_start..end]) {
+            Some(c) => end = line_start + c,
+            None => return end,
         }
     }
-    last
+}
+
+/// Where a `#` comment starts in one line, outside strings.
+fn comment_start(line: &[u8]) -> Option<usize> {
+    let mut in_string = false;
+    let mut i = 0;
+    while i < line.len() {
+        match line[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'#' if !in_string => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn is_keyword(rule: Rule) -> bool {
@@ -740,4 +823,67 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_step
             | Rule::kw_default
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn big_market(extra_at_end: &str) -> String {
+        let mut s = String::from("market m { period = day }\nqos ttft : ms\n");
+        for j in 0..6000 {
+            s.push_str(&format!(
+                "provider p{j} {{ price = 1 usd/mtok  capacity = 10 mtok  value = 2 usd/mtok  ttft = {j} ms }}  # c{j}\n"
+            ));
+        }
+        s.push_str(extra_at_end);
+        s
+    }
+
+    #[test]
+    fn parsing_in_parts_gives_the_same_tree() {
+        let text = big_market("user u { demand = 5 mtok }\n");
+        assert!(text.len() >= PARALLEL_BYTES);
+        let whole = parse_part(&text, 0, 0).unwrap().unwrap();
+        for threads in [2, 3, 7] {
+            assert_eq!(parse_in_n_parts(&text, 0, threads).as_ref(), Some(&whole));
+        }
+        assert_eq!(parse(&text, 0).unwrap(), whole);
+    }
+
+    #[test]
+    fn an_item_continued_across_a_split_falls_back_to_one_parse() {
+        // `weights = ...` at column 0 continues the `solve` item, and the split lands on it:
+        // the second part alone cannot parse, so the file is parsed as one.
+        let mut text = big_market("solve network k = 2\n");
+        let prefix = text.len();
+        text.push_str("weights = \"w.mpk\"\n");
+        let total = 2 * prefix - 1;
+        while text.len() + 100 < total {
+            text.push_str(
+                "provider q { price = 1 usd/mtok  capacity = 1 mtok  value = 1 usd/mtok }\n",
+            );
+        }
+        text.push_str(&"#".repeat(total - text.len() - 1));
+        text.push('\n');
+        assert_eq!(text.len(), total);
+        assert!(
+            parse_in_n_parts(&text, 0, 2).is_none(),
+            "the split is at the `weights` line"
+        );
+        let whole = parse_part(&text, 0, 0).unwrap().unwrap();
+        assert_eq!(parse(&text, 0).unwrap(), whole);
+        let ItemKind::Solve { options, .. } = &whole.items[6002].kind else {
+            panic!("item 6002 is the solve directive");
+        };
+        assert_eq!(options.len(), 2);
+    }
+
+    #[test]
+    fn syntax_errors_in_a_large_file_are_reported_as_without_parts() {
+        let text = big_market("user u { demand == 5 mtok }\n");
+        let errors = parse(&text, 0).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors, recover(&text, 0));
+    }
 }
