@@ -218,7 +218,6 @@ fn rule_name(rule: &Rule) -> Option<&'static str> {
         Rule::kw_step => "`step`",
         Rule::block => "a block `{ ... }`",
         Rule::stmt | Rule::target => "a field (`name = value`) or `}`",
-        Rule::assign => "`=`",
         Rule::draw => "`~`",
         Rule::range => "`in`",
         Rule::index => "`[provider]`",
@@ -229,7 +228,7 @@ fn rule_name(rule: &Rule) -> Option<&'static str> {
         Rule::distribution => "a distribution such as `normal(0, 1)`",
         Rule::dist_name => "a distribution name",
         Rule::dist_arg => "a number",
-        Rule::name | Rule::ident | Rule::word | Rule::label => "a name",
+        Rule::ident | Rule::word | Rule::label => "a name",
         Rule::string | Rule::string_body => "a quoted string",
         Rule::name_list => "a provider name",
         Rule::qos_kind => "a unit or `congestion`",
@@ -524,14 +523,14 @@ impl Builder {
         for t in target.into_inner() {
             match t.as_rule() {
                 Rule::kw_weight => weight = Some(self.span(&t)),
-                Rule::name => key = Some(self.name(t)),
+                Rule::ident | Rule::string => key = Some(self.name(t)),
                 Rule::index => index = Some(self.name(t.into_inner().next().unwrap())),
                 _ => {}
             }
         }
         let body_pair = it.next().unwrap();
         let body = match body_pair.as_rule() {
-            Rule::assign => StmtBody::Assign(self.value(body_pair.into_inner().next().unwrap())?),
+            Rule::value => StmtBody::Assign(self.value(body_pair)?),
             Rule::draw => {
                 let mut d = body_pair.into_inner();
                 let dist = self.distribution(d.next().unwrap())?;
@@ -733,15 +732,11 @@ impl Builder {
         Call { func, arg, span }
     }
 
+    /// A name: the `ident` or `string` pair (`name` itself is silent).
     fn name(&self, p: Pair<Rule>) -> Name {
-        let inner = if p.as_rule() == Rule::name {
-            p.into_inner().next().unwrap()
-        } else {
-            p
-        };
-        match inner.as_rule() {
+        match p.as_rule() {
             Rule::string => {
-                let s = self.string(inner);
+                let s = self.string(p);
                 Name {
                     text: s.value,
                     quoted: true,
@@ -749,9 +744,9 @@ impl Builder {
                 }
             }
             _ => Name {
-                text: inner.as_str().to_string(),
+                text: p.as_str().to_string(),
                 quoted: false,
-                span: self.span(&inner),
+                span: self.span(&p),
             },
         }
     }
