@@ -118,21 +118,26 @@ impl Formatter<'_> {
             .any(|c| c.start >= span.start && c.start < span.end)
     }
 
+    /// Before a node: one blank line where the source had one since `prev_end`, then the
+    /// comments that precede the node.
+    fn before_node(&mut self, prev_end: Option<usize>, start: usize, indent: &str) {
+        if let Some(p) = prev_end {
+            let first_pos = self
+                .comments
+                .get(self.next)
+                .filter(|c| c.start < start)
+                .map_or(start, |c| c.start);
+            if self.blank_between(p, first_pos) {
+                self.out.push('\n');
+            }
+        }
+        self.leading(start, indent, None);
+    }
+
     fn items(&mut self, items: &[Item]) {
         let mut prev_end: Option<usize> = None;
         for item in items {
-            // One blank line between items where the source had one, or around blocks.
-            if let Some(p) = prev_end {
-                let first_pos = self
-                    .comments
-                    .get(self.next)
-                    .filter(|c| c.start < item.span.start)
-                    .map_or(item.span.start, |c| c.start);
-                if self.blank_between(p, first_pos) {
-                    self.out.push('\n');
-                }
-            }
-            self.leading(item.span.start, "", prev_end.filter(|_| false));
+            self.before_node(prev_end, item.span.start, "");
             self.item(item);
             self.trailing(item.span.end);
             self.out.push('\n');
@@ -253,17 +258,7 @@ impl Formatter<'_> {
         self.out.push('\n');
         let mut prev_end: Option<usize> = None;
         for (s, text) in block.stmts.iter().zip(&stmts) {
-            if let Some(p) = prev_end {
-                let first_pos = self
-                    .comments
-                    .get(self.next)
-                    .filter(|c| c.start < s.span.start)
-                    .map_or(s.span.start, |c| c.start);
-                if self.blank_between(p, first_pos) {
-                    self.out.push('\n');
-                }
-            }
-            self.leading(s.span.start, "  ", None);
+            self.before_node(prev_end, s.span.start, "  ");
             self.out.push_str("  ");
             self.out.push_str(text);
             self.trailing(s.span.end);

@@ -195,7 +195,7 @@ impl<'a> Checker<'a> {
                 _ => {}
             }
         }
-        self.size_checks(items);
+        self.size_checks();
     }
 
     fn finish(self) -> Market {
@@ -264,19 +264,35 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Reports a name that is not declared, suggesting the closest declared one.
+    /// Reports a name that is not declared, suggesting the closest declared one; `texts` is
+    /// the label and the help line used when nothing is close.
+    fn unknown(
+        &mut self,
+        code: Code,
+        at: (FileId, Span),
+        message: String,
+        texts: (&str, &str),
+        suggestion: Option<String>,
+    ) {
+        self.err(
+            Diagnostic::new(code, at.0, at.1, message)
+                .label(texts.0)
+                .help(suggestion.unwrap_or_else(|| texts.1.into())),
+        );
+    }
+
     pub(crate) fn provider_ref(&mut self, file: FileId, name: &Name) -> Option<usize> {
         let found = self.provider_names.get(&name.text);
         if found.is_none() {
-            let help = self.provider_names.suggest(&name.text);
-            self.err(
-                Diagnostic::new(
-                    Code::UnknownProvider,
-                    file,
-                    name.span,
-                    format!("no provider named `{}`", name.text),
-                )
-                .label("not a provider")
-                .help(help.unwrap_or_else(|| "declare it with `provider NAME { ... }`".into())),
+            let suggestion = self.provider_names.suggest(&name.text);
+            let message = format!("no provider named `{}`", name.text);
+            self.unknown(
+                Code::UnknownProvider,
+                (file, name.span),
+                message,
+                ("not a provider", "declare it with `provider NAME { ... }`"),
+                suggestion,
             );
         }
         found
@@ -285,18 +301,17 @@ impl<'a> Checker<'a> {
     pub(crate) fn user_ref(&mut self, file: FileId, name: &str, span: Span) -> Option<usize> {
         let found = self.user_names.get(name);
         if found.is_none() {
-            let help = self.user_names.suggest(name);
-            self.err(
-                Diagnostic::new(
-                    Code::UnknownUser,
-                    file,
-                    span,
-                    format!("no user or segment named `{name}`"),
-                )
-                .label("not a user")
-                .help(help.unwrap_or_else(|| {
-                    "declare it with `user NAME { ... }` or `segment NAME { ... }`".into()
-                })),
+            let suggestion = self.user_names.suggest(name);
+            let message = format!("no user or segment named `{name}`");
+            self.unknown(
+                Code::UnknownUser,
+                (file, span),
+                message,
+                (
+                    "not a user",
+                    "declare it with `user NAME { ... }` or `segment NAME { ... }`",
+                ),
+                suggestion,
             );
         }
         found
@@ -305,20 +320,17 @@ impl<'a> Checker<'a> {
     pub(crate) fn firm_ref(&mut self, file: FileId, name: &Name) -> Option<usize> {
         let found = self.firm_names.get(&name.text);
         if found.is_none() {
-            let help = self.firm_names.suggest(&name.text);
-            self.err(
-                Diagnostic::new(
-                    Code::UnknownFirm,
-                    file,
-                    name.span,
-                    format!("no firm named `{}`", name.text),
-                )
-                .label("not a firm")
-                .help(
-                    help.unwrap_or_else(|| {
-                        "declare it with `firm NAME owns PROVIDER { ... }`".into()
-                    }),
+            let suggestion = self.firm_names.suggest(&name.text);
+            let message = format!("no firm named `{}`", name.text);
+            self.unknown(
+                Code::UnknownFirm,
+                (file, name.span),
+                message,
+                (
+                    "not a firm",
+                    "declare it with `firm NAME owns PROVIDER { ... }`",
                 ),
+                suggestion,
             );
         }
         found
@@ -327,18 +339,17 @@ impl<'a> Checker<'a> {
     pub(crate) fn qos_ref(&mut self, file: FileId, name: &Name) -> Option<usize> {
         let found = self.qos_names.get(&name.text);
         if found.is_none() {
-            let help = self.qos_names.suggest(&name.text);
-            self.err(
-                Diagnostic::new(
-                    Code::UnknownQos,
-                    file,
-                    name.span,
-                    format!("no QoS dimension named `{}`", name.text),
-                )
-                .label("not a QoS dimension")
-                .help(help.unwrap_or_else(|| {
-                    "declare it with `qos NAME : UNIT` or `qos NAME : congestion`".into()
-                })),
+            let suggestion = self.qos_names.suggest(&name.text);
+            let message = format!("no QoS dimension named `{}`", name.text);
+            self.unknown(
+                Code::UnknownQos,
+                (file, name.span),
+                message,
+                (
+                    "not a QoS dimension",
+                    "declare it with `qos NAME : UNIT` or `qos NAME : congestion`",
+                ),
+                suggestion,
             );
         }
         found
@@ -372,13 +383,12 @@ impl<'a> Checker<'a> {
             self.market_block(*file, name, block);
         }
         if first.is_none() {
-            let file = items.first().map_or(0, |(f, _)| *f);
+            // Reported at the start of the root file (file 0), the one that needs the header.
             self.err(
                 Diagnostic::new(Code::MissingMarket, 0, Span::new(0, 0), "no `market` header")
                     .label("expected `market NAME { period = day }`")
                     .help("start the file with a header such as `market coding { period = day }`; a file of shared providers is checked through the file that imports it"),
             );
-            let _ = file;
         }
     }
 
@@ -669,7 +679,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn size_checks(&mut self, items: &[(FileId, ast::Item)]) {
+    fn size_checks(&mut self) {
         let at = self.market.at;
         if self.market.providers.is_empty() || self.market.users.is_empty() {
             let what = if self.market.providers.is_empty() {
@@ -680,7 +690,6 @@ impl<'a> Checker<'a> {
             if self.market.name.is_empty() {
                 return; // the missing header is already reported
             }
-            let _ = items;
             self.err(
                 Diagnostic::new(
                     Code::EmptyMarket,
