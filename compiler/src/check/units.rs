@@ -212,6 +212,23 @@ impl Expect {
     }
 }
 
+/// The factor that takes a number written in `written` (or in no unit) to `expect`'s
+/// canonical unit; `None` when the dimensions differ.
+fn factor(written: Option<&WrittenUnit>, expect: &Expect) -> Option<f64> {
+    let Some(w) = written else {
+        return expect
+            .unit
+            .is_dimensionless()
+            .then(|| 1.0 / expect.unit.scale);
+    };
+    if w.unit.dim == expect.unit.dim {
+        return Some(w.unit.scale / expect.unit.scale);
+    }
+    let period = expect.per_period?;
+    (w.unit.dim == expect.unit.per(Unit::SECONDS).dim)
+        .then(|| w.unit.scale * period / expect.unit.scale)
+}
+
 /// Converts a written value in `written` (or none) to `expect`'s canonical unit; the result
 /// is finite unless `expect` allows infinity.
 pub fn convert_value(
@@ -222,14 +239,33 @@ pub fn convert_value(
     number_text: &str,
     what: &str,
 ) -> Result<f64, Diagnostic> {
-    let v = convert_unchecked(value, written, expect, at, number_text, what)?;
+    let (file, span) = at;
+    let Some(f) = factor(written, expect) else {
+        return Err(match written {
+            None => Diagnostic::new(Code::MissingUnit, file, span, format!("{what} needs a unit"))
+                .label(format!("expected {}", describe(expect.unit.dim)))
+                .help(format!("write it with its unit, e.g. `{number_text} {}`", expect.text)),
+            Some(w) => Diagnostic::new(
+                Code::UnitMismatch,
+                file,
+                span,
+                format!("{what} must be {}, found `{}`", describe(expect.unit.dim), w.text),
+            )
+            .label(format!("this is {}", describe(w.unit.dim)))
+            .help(format!(
+                "write it in {} (prillm converts between units of one dimension, never across dimensions)",
+                expect.text
+            )),
+        });
+    };
+    let v = value * f;
     if v.is_finite() || (expect.allow_infinite && value.is_infinite()) {
         return Ok(v);
     }
     Err(Diagnostic::new(
         Code::InvalidNumber,
-        at.0,
-        at.1,
+        file,
+        span,
         format!("{what} is not a finite number in {}", expect.text),
     )
     .label(if value.is_finite() {
@@ -238,57 +274,6 @@ pub fn convert_value(
         "not finite"
     })
     .help("give a finite figure; use a larger unit for very large ones"))
-}
-
-fn convert_unchecked(
-    value: f64,
-    written: Option<&WrittenUnit>,
-    expect: &Expect,
-    at: (FileId, crate::diagnostics::Span),
-    number_text: &str,
-    what: &str,
-) -> Result<f64, Diagnostic> {
-    let (file, span) = at;
-    let Some(w) = written else {
-        if expect.unit.is_dimensionless() {
-            return Ok(value / expect.unit.scale);
-        }
-        return Err(Diagnostic::new(
-            Code::MissingUnit,
-            file,
-            span,
-            format!("{what} needs a unit"),
-        )
-        .label(format!("expected {}", describe(expect.unit.dim)))
-        .help(format!(
-            "write it with its unit, e.g. `{number_text} {}`",
-            expect.text
-        )));
-    };
-    if w.unit.dim == expect.unit.dim {
-        return Ok(value * w.unit.scale / expect.unit.scale);
-    }
-    if let Some(period) = expect.per_period {
-        let rate = expect.unit.per(Unit::SECONDS);
-        if w.unit.dim == rate.dim {
-            return Ok(value * w.unit.scale * period / expect.unit.scale);
-        }
-    }
-    Err(Diagnostic::new(
-        Code::UnitMismatch,
-        file,
-        span,
-        format!(
-            "{what} must be {}, found `{}`",
-            describe(expect.unit.dim),
-            w.text
-        ),
-    )
-    .label(format!("this is {}", describe(w.unit.dim)))
-    .help(format!(
-        "write it in {} (prillm converts between units of one dimension, never across dimensions)",
-        expect.text
-    )))
 }
 
 /// Converts a quantity to `expect`'s canonical unit.
