@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use prillm_compiler::diagnostics::{Diagnostic, JsonDiagnostic, Rendered, Sources};
-use prillm_compiler::{fmt, summary, FsLoader};
+use prillm_compiler::{fmt, summary, FsLoader, Loader};
 
 #[derive(Parser)]
 #[command(
@@ -178,7 +178,7 @@ impl Output {
 }
 
 fn read(out: &Output, path: &Path) -> Option<String> {
-    match std::fs::read_to_string(path) {
+    match FsLoader.read(path) {
         Ok(t) => Some(t),
         Err(e) => {
             out.failure(&format!(

@@ -27,6 +27,9 @@ fn check_exit_codes() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read"));
     assert_eq!(prillm(&["check"]).status.code(), Some(2), "usage error");
+    // A device or a directory is refused, not read forever.
+    assert_eq!(prillm(&["check", "/dev/zero"]).status.code(), Some(2));
+    assert_eq!(prillm(&["check", "examples"]).status.code(), Some(2));
     assert_eq!(
         prillm(&["check", "--color", "purple", "examples/coding.market"])
             .status

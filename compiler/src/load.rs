@@ -17,8 +17,26 @@ pub trait Loader {
 /// Reads from the file system.
 pub struct FsLoader;
 
+/// Largest file the compiler reads (a market, an import or a table).
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
 impl Loader for FsLoader {
+    /// Reads a regular file of at most [`MAX_FILE_BYTES`]: a path such as `/dev/zero` or a
+    /// directory is refused rather than read forever.
     fn read(&self, path: &Path) -> io::Result<String> {
+        let meta = std::fs::metadata(path)?;
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "larger than 256 MiB",
+            ));
+        }
         std::fs::read_to_string(path)
     }
     fn exists(&self, path: &Path) -> bool {
