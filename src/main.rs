@@ -44,6 +44,7 @@ enum Color {
 enum Command {
     /// Parse and type-check market files.
     Check {
+        /// The `.market` files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Also print a summary of each lowered market.
@@ -52,6 +53,7 @@ enum Command {
     },
     /// Format market files in place (canonical, idempotent, keeps comments).
     Fmt {
+        /// The `.market` files to format.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Change nothing; exit 1 if a file is not formatted.
@@ -63,6 +65,7 @@ enum Command {
     },
     /// Check, lower and solve a market.
     Compile {
+        /// The `.market` file to compile.
         file: PathBuf,
         /// Print an intermediate form instead of solving.
         #[arg(long, value_enum)]

@@ -320,7 +320,18 @@ impl<'a> Checker<'a> {
     pub(crate) fn firm_ref(&mut self, file: FileId, name: &Name) -> Option<usize> {
         let found = self.firm_names.get(&name.text);
         if found.is_none() {
-            let suggestion = self.firm_names.suggest(&name.text);
+            // A provider's name where a firm's is wanted is a common slip: name the owner.
+            let as_provider = self
+                .provider_names
+                .get(&name.text)
+                .and_then(|p| self.market.providers.get(p));
+            let suggestion = match as_provider {
+                Some(p) => Some(match p.firm {
+                    Some(f) => format!("`{}` is a provider; the firm that owns it is `{}`", name.text, self.market.firms[f].name),
+                    None => format!("`{}` is a provider; declare a firm that owns it: `firm NAME owns {} {{ ... }}`", name.text, name.text),
+                }),
+                None => self.firm_names.suggest(&name.text),
+            };
             let message = format!("no firm named `{}`", name.text);
             self.unknown(
                 Code::UnknownFirm,
