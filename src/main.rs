@@ -10,6 +10,8 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use prillm_compiler::diagnostics::{Diagnostic, JsonDiagnostic, Rendered, Sources};
 use prillm_compiler::{fmt, summary, FsLoader, Loader};
 
+mod report;
+
 #[derive(Parser)]
 #[command(
     name = "prillm",
@@ -77,6 +79,31 @@ enum Command {
         #[arg(long, value_enum)]
         backend: Option<Backend>,
     },
+    /// Evaluate fixed prices: the users' equilibrium, each provider's load, share and profit.
+    Simulate {
+        /// The `.market` file to simulate.
+        file: PathBuf,
+        /// A price to use instead of the file's, in usd/mtok (repeatable).
+        #[arg(long = "price", value_name = "NAME=VALUE", value_parser = price_arg)]
+        prices: Vec<(String, f64)>,
+    },
+}
+
+/// `NAME=VALUE`: a provider's price in usd/mtok.
+fn price_arg(s: &str) -> Result<(String, f64), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE (usd/mtok), got `{s}`"))?;
+    let v: f64 = value
+        .trim()
+        .trim_end_matches("usd/mtok")
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a price in usd/mtok"))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!("`{value}` is not a non-negative finite price"));
+    }
+    Ok((name.trim().to_string(), v))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -114,6 +141,7 @@ fn main() -> ExitCode {
             output,
             backend,
         } => compile(&out, &file, emit, output.as_deref(), backend),
+        Command::Simulate { file, prices } => simulate(&out, &file, &prices),
     };
     ExitCode::from(code)
 }
@@ -308,5 +336,56 @@ fn compile(
             let _ = std::io::stdout().write_all(text.as_bytes());
         }
     }
+    0
+}
+
+fn simulate(out: &Output, path: &Path, overrides: &[(String, f64)]) -> u8 {
+    let Some(text) = read(out, path) else {
+        return USAGE;
+    };
+    let (sources, result) = prillm_compiler::compile_text(path.to_path_buf(), text, &FsLoader);
+    let inst = match result {
+        Ok(i) => i,
+        Err(diags) => {
+            out.diagnostics(&diags, &sources);
+            out.flush_json();
+            return DIAGNOSTICS;
+        }
+    };
+    let mut prices = inst.price.clone();
+    for (name, value) in overrides {
+        match inst.providers.iter().position(|p| &p.name == name) {
+            Some(j) => prices[j] = *value,
+            None => {
+                let names = inst.providers.iter().map(|p| p.name.as_str());
+                let hint = prillm_compiler::diagnostics::did_you_mean(name, names)
+                    .map_or(String::new(), |h| format!("; {h}"));
+                out.failure(&format!(
+                    "`--price {name}=...`: no provider named `{name}`{hint}"
+                ));
+                return USAGE;
+            }
+        }
+    }
+    let started = std::time::Instant::now();
+    let eval = match prillm_runtime::evaluate(&inst, &prices) {
+        Ok(e) => e,
+        Err(e) => {
+            out.failure(&e.to_string());
+            return DIAGNOSTICS;
+        }
+    };
+    let wall = started.elapsed();
+    if out.format == Format::Json {
+        match serde_json::to_string_pretty(&eval) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                out.failure(&format!("cannot serialise the result: {e}"));
+                return DIAGNOSTICS;
+            }
+        }
+        return 0;
+    }
+    print!("{}", report::simulation(&inst, &eval, wall));
     0
 }

@@ -120,3 +120,56 @@ fn compile_without_a_runtime_says_so() {
         .join("examples/coding.market")
         .exists());
 }
+
+#[test]
+fn simulate_reports_a_certified_equilibrium() {
+    let out = prillm(&[
+        "simulate",
+        "--format",
+        "json",
+        "examples/two-firms.market",
+        "--price",
+        "glm-5_2=2.0",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["equilibrium"]["residual"].as_f64().unwrap() <= 1e-9);
+    let providers = v["providers"].as_array().unwrap();
+    let shares: f64 = providers.iter().map(|p| p["share"].as_f64().unwrap()).sum();
+    assert!((shares - 1.0).abs() < 1e-9);
+    let glm = providers.iter().find(|p| p["name"] == "glm-5_2").unwrap();
+    assert_eq!(glm["price"], 2.0);
+    // A dearer price never draws more load.
+    let cheaper = prillm(&[
+        "simulate",
+        "--format",
+        "json",
+        "examples/two-firms.market",
+        "--price",
+        "glm-5_2=1.0",
+    ]);
+    let w: serde_json::Value = serde_json::from_slice(&cheaper.stdout).unwrap();
+    let glm_cheap = w["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "glm-5_2")
+        .unwrap();
+    assert!(glm_cheap["load"].as_f64().unwrap() >= glm["load"].as_f64().unwrap());
+    // Text report and a misspelt provider.
+    let text = prillm(&["simulate", "examples/premium.market"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("certificate: KKT residual"));
+    let typo = prillm(&[
+        "simulate",
+        "examples/premium.market",
+        "--price",
+        "claude-sonet-5=3",
+    ]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("did you mean `claude-sonnet-5`"));
+}

@@ -1,0 +1,11 @@
+//! The runtime: lowered markets → decisions. Today: the users' equilibrium at given prices
+//! (MODEL.md §2) with its KKT certificate, and the evaluation of fixed prices. Leader pricing,
+//! best response among firms, the MILP and the network come with their issues.
+
+pub mod equilibrium;
+pub mod error;
+pub mod evaluate;
+
+pub use equilibrium::{solve, Equilibrium, Options};
+pub use error::RuntimeError;
+pub use evaluate::{evaluate, Evaluation};
