@@ -64,6 +64,9 @@ pub struct Game<'a> {
     /// c'_ij: cost before congestion, divided by the user's congestion weight (choosers: c_ij).
     cost: Vec<f64>,
     chooser: Vec<bool>,
+    /// 1 / α_j and α_j / 2, precomputed for the sweeps.
+    inv_capacity: Vec<f64>,
+    half_capacity: Vec<f64>,
 }
 
 impl<'a> Game<'a> {
@@ -127,6 +130,8 @@ impl<'a> Game<'a> {
             m,
             cost,
             chooser,
+            inv_capacity: inst.capacity.iter().map(|a| 1.0 / a).collect(),
+            half_capacity: inst.capacity.iter().map(|a| a / 2.0).collect(),
         })
     }
 
@@ -165,25 +170,28 @@ impl<'a> Game<'a> {
         out[pick] = self.inst.demand[i];
     }
 
-    /// User `i`'s best response to the loads of the others, into `out`.
+    /// User `i`'s best response to the loads of the others, into `out`; `order` is the
+    /// user's providers sorted by intercept last time, `a` scratch space.
     fn best_response(
         &self,
         i: usize,
         loads: &[f64],
         own: &[f64],
-        order: &mut [usize],
+        order: &mut [u32],
+        a: &mut [f64],
         out: &mut [f64],
     ) {
         let m = self.m;
-        let alpha = &self.inst.capacity;
+        let (inv, half) = (&self.inv_capacity, &self.half_capacity);
         // Intercepts of the marginal costs: c'_ij + y_j / α_j.
-        let a: Vec<f64> = (0..m)
-            .map(|j| self.c(i, j) + (loads[j] - own[j]) / alpha[j])
-            .collect();
+        let cost = &self.cost[i * m..(i + 1) * m];
+        for j in 0..m {
+            a[j] = cost[j] + (loads[j] - own[j]) * inv[j];
+        }
         // Last sweep's order is nearly right: insertion sort is close to linear on it.
         for k in 1..m {
             let mut p = k;
-            while p > 0 && a[order[p - 1]] > a[order[p]] {
+            while p > 0 && a[order[p - 1] as usize] > a[order[p] as usize] {
                 order.swap(p - 1, p);
                 p -= 1;
             }
@@ -191,18 +199,18 @@ impl<'a> Game<'a> {
         // f_j = (λ − a_j) α_j / 2 on the active set; λ from Σ f_j = D.
         let demand = self.inst.demand[i];
         let (mut w, mut wa) = (0.0, 0.0);
-        let mut lambda = a[order[0]];
+        let mut lambda = a[order[0] as usize];
         for k in 0..m {
-            let j = order[k];
-            w += alpha[j] / 2.0;
-            wa += alpha[j] * a[j] / 2.0;
+            let j = order[k] as usize;
+            w += half[j];
+            wa += half[j] * a[j];
             lambda = (demand + wa) / w;
-            if k + 1 == m || lambda <= a[order[k + 1]] {
+            if k + 1 == m || lambda <= a[order[k + 1] as usize] {
                 break;
             }
         }
         for j in 0..m {
-            out[j] = ((lambda - a[j]) * alpha[j] / 2.0).max(0.0);
+            out[j] = ((lambda - a[j]) * half[j]).max(0.0);
         }
         // Put the rounding error of Σ f on the largest flow, so demand is met exactly.
         let placed: f64 = out.iter().sum();
@@ -287,7 +295,9 @@ pub fn solve_game(
         f.data[i * m..(i + 1) * m].copy_from_slice(&row);
     }
     let mut loads = loads_of(&f);
-    let mut orders: Vec<Vec<usize>> = vec![(0..m).collect(); n];
+    // Each user's providers by intercept, kept between sweeps (u32 halves their memory).
+    let mut orders: Vec<Vec<u32>> = vec![(0..m as u32).collect(); n];
+    let (mut own, mut scratch) = (vec![0.0; m], vec![0.0; m]);
     let players: Vec<usize> = (0..n).filter(|&i| !game.chooser[i]).collect();
     let mut sweeps = 0;
     let mut residual = game.residual(&f);
@@ -297,11 +307,12 @@ pub fn solve_game(
         }
         let mut change: f64 = 0.0;
         for &i in &players {
-            let own: Vec<f64> = f.row(i).to_vec();
-            game.best_response(i, &loads, &own, &mut orders[i], &mut row);
+            let inv_demand = 1.0 / game.inst.demand[i];
+            own.copy_from_slice(f.row(i));
+            game.best_response(i, &loads, &own, &mut orders[i], &mut scratch, &mut row);
             for j in 0..m {
                 loads[j] += row[j] - own[j];
-                change = change.max((row[j] - own[j]).abs() / game.inst.demand[i]);
+                change = change.max((row[j] - own[j]).abs() * inv_demand);
             }
             f.data[i * m..(i + 1) * m].copy_from_slice(&row);
         }
