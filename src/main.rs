@@ -318,9 +318,13 @@ fn compile(
                     _ => "exact",
                 },
             };
+            if method == "exact" {
+                return solve_exact(out, &inst);
+            }
             out.failure(&format!(
-                "the market checks, but the `{method}` solver is not built yet: this prillm has the language front end only. \
-                 Use `--emit instance` for the numeric instance or `--emit summary` for a summary."
+                "the market checks, but the `{method}` backend is not built yet. \
+                 `--backend exact` prices markets with one decided price; \
+                 `--emit instance` prints the numeric instance."
             ));
             return DIAGNOSTICS;
         }
@@ -387,5 +391,58 @@ fn simulate(out: &Output, path: &Path, overrides: &[(String, f64)]) -> u8 {
         return 0;
     }
     print!("{}", report::simulation(&inst, &eval, wall));
+    0
+}
+
+fn solve_exact(out: &Output, inst: &prillm_compiler::Instance) -> u8 {
+    if inst.objectives.is_empty() {
+        out.failure("the market has no objective: add `maximize profit(FIRM)` (or `prillm simulate` to evaluate fixed prices)");
+        return DIAGNOSTICS;
+    }
+    if inst.decisions.len() != 1 {
+        out.failure(&format!(
+            "the exact backend prices one decided price so far; this market decides {} \
+             (several prices of a firm and several firms come with the best-response solver)",
+            inst.decisions.len()
+        ));
+        return DIAGNOSTICS;
+    }
+    let started = std::time::Instant::now();
+    let options = prillm_runtime::Options::default();
+    let decision = match prillm_runtime::leader::optimise(inst, 0, &inst.price, &options) {
+        Ok(d) => d,
+        Err(e) => {
+            out.failure(&e.to_string());
+            return DIAGNOSTICS;
+        }
+    };
+    let wall = started.elapsed();
+    if decision.status == prillm_runtime::leader::Status::Infeasible {
+        if out.format == Format::Json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&decision).unwrap_or_default()
+            );
+        } else {
+            eprintln!("error: no price in the range satisfies the side constraints (infeasible)");
+        }
+        return DIAGNOSTICS;
+    }
+    let mut prices = inst.price.clone();
+    prices[decision.provider] = decision.price;
+    let eval = match prillm_runtime::evaluate(inst, &prices) {
+        Ok(e) => e,
+        Err(e) => {
+            out.failure(&e.to_string());
+            return DIAGNOSTICS;
+        }
+    };
+    let curve = report::profit_curve(inst, &decision, 64);
+    if out.format == Format::Json {
+        let doc = serde_json::json!({ "decision": decision, "evaluation": eval, "wall_ms": wall.as_secs_f64() * 1e3 });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return 0;
+    }
+    print!("{}", report::exact(inst, &decision, &eval, &curve, wall));
     0
 }

@@ -1,6 +1,5 @@
 //! The command line's contract: exit codes, JSON diagnostics, `fmt --check`, `--emit`.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 fn prillm(args: &[&str]) -> Output {
@@ -112,13 +111,60 @@ fn emit_instance_is_the_json_contract() {
 }
 
 #[test]
-fn compile_without_a_runtime_says_so() {
-    let out = prillm(&["compile", "examples/coding.market"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
-    assert!(Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/coding.market")
-        .exists());
+fn compile_prices_one_decision_exactly_and_says_what_is_not_built() {
+    let out = prillm(&["compile", "--format", "json", "examples/coding.market"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &v["decision"];
+    assert_eq!(d["status"], "optimal");
+    let price = d["price"].as_f64().unwrap();
+    assert!((0.0..=4.33).contains(&price));
+    assert!(
+        (price / 0.01 - (price / 0.01).round()).abs() < 1e-9,
+        "on the 0.01 grid"
+    );
+    assert!(d["equilibrium"]["residual"].as_f64().unwrap() <= 1e-9);
+    // The reported objective is the re-simulated profit at the reported price.
+    let glm = v["evaluation"]["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "glm-5_2")
+        .unwrap();
+    let profit = glm["profit"].as_f64().unwrap();
+    assert!((profit - d["objective"].as_f64().unwrap()).abs() <= 1e-9 * profit);
+    // No grid price does better.
+    // (every 25th grid point through the CLI; the runtime tests check whole grids)
+    for k in (0..=433).step_by(25) {
+        let p = k as f64 * 0.01;
+        let sim = prillm(&[
+            "simulate",
+            "--format",
+            "json",
+            "examples/coding.market",
+            "--price",
+            &format!("glm-5_2={p}"),
+        ]);
+        let w: serde_json::Value = serde_json::from_slice(&sim.stdout).unwrap();
+        let q = w["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "glm-5_2")
+            .unwrap();
+        assert!(q["profit"].as_f64().unwrap() <= profit * (1.0 + 1e-9));
+    }
+    let several = prillm(&["compile", "examples/two-firms.market"]);
+    assert_eq!(several.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&several.stderr).contains("decides 4"));
+    let milp = prillm(&["compile", "--backend", "milp", "examples/coding.market"]);
+    assert_eq!(milp.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&milp.stderr).contains("not built yet"));
 }
 
 #[test]

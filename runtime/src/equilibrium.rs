@@ -139,6 +139,34 @@ impl<'a> Game<'a> {
         self.cost[i * self.m + j]
     }
 
+    /// User `i`'s cost of provider `j` before congestion: divided by its congestion weight,
+    /// except for a pure chooser.
+    pub fn cost(&self, i: usize, j: usize) -> f64 {
+        self.c(i, j)
+    }
+
+    pub fn is_chooser(&self, i: usize) -> bool {
+        self.chooser[i]
+    }
+
+    /// The providers user `i` uses in `eq` (flows above 1e-12 of its demand).
+    pub fn active(&self, eq: &Equilibrium, i: usize) -> Vec<usize> {
+        let floor = 1e-12 * self.inst.demand[i];
+        (0..self.m)
+            .filter(|&j| eq.flows.get(i, j) > floor)
+            .collect()
+    }
+
+    /// User `i`'s multiplier λ_i: the marginal cost on its largest flow.
+    pub fn multiplier(&self, eq: &Equilibrium, i: usize, active: &[usize]) -> f64 {
+        let j = active
+            .iter()
+            .copied()
+            .max_by(|&a, &b| eq.flows.get(i, a).total_cmp(&eq.flows.get(i, b)))
+            .unwrap_or(0);
+        self.c(i, j) + (eq.loads[j] + eq.flows.get(i, j)) * self.inv_capacity[j]
+    }
+
     /// The potential Φ of flows `f` (the quantity every sweep lowers).
     pub fn potential(&self, f: &Matrix) -> f64 {
         let mut phi = 0.0;

@@ -5,6 +5,7 @@
 pub mod equilibrium;
 pub mod error;
 pub mod evaluate;
+pub mod leader;
 pub mod synthetic;
 
 pub use equilibrium::{solve, Equilibrium, Options};
