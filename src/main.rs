@@ -323,7 +323,7 @@ fn compile(
             }
             out.failure(&format!(
                 "the market checks, but the `{method}` backend is not built yet. \
-                 `--backend exact` prices markets with one decided price; \
+                 `--backend exact` prices it exactly; \
                  `--emit instance` prints the numeric instance."
             ));
             return DIAGNOSTICS;
@@ -396,53 +396,44 @@ fn simulate(out: &Output, path: &Path, overrides: &[(String, f64)]) -> u8 {
 
 fn solve_exact(out: &Output, inst: &prillm_compiler::Instance) -> u8 {
     if inst.objectives.is_empty() {
-        out.failure("the market has no objective: add `maximize profit(FIRM)` (or `prillm simulate` to evaluate fixed prices)");
-        return DIAGNOSTICS;
-    }
-    if inst.decisions.len() != 1 {
-        out.failure(&format!(
-            "the exact backend prices one decided price so far; this market decides {} \
-             (several prices of a firm and several firms come with the best-response solver)",
-            inst.decisions.len()
-        ));
+        out.failure("the market has no objective: add `maximize profit(FIRM)` (or use `prillm simulate` to evaluate fixed prices)");
         return DIAGNOSTICS;
     }
     let started = std::time::Instant::now();
     let options = prillm_runtime::Options::default();
-    let decision = match prillm_runtime::leader::optimise(inst, 0, &inst.price, &options) {
-        Ok(d) => d,
+    let solution = match prillm_runtime::nash::solve_leaders(inst, &options) {
+        Ok(s) => s,
         Err(e) => {
             out.failure(&e.to_string());
             return DIAGNOSTICS;
         }
     };
     let wall = started.elapsed();
-    if decision.status == prillm_runtime::leader::Status::Infeasible {
-        if out.format == Format::Json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&decision).unwrap_or_default()
-            );
-        } else {
-            eprintln!("error: no price in the range satisfies the side constraints (infeasible)");
-        }
-        return DIAGNOSTICS;
-    }
-    let mut prices = inst.price.clone();
-    prices[decision.provider] = decision.price;
-    let eval = match prillm_runtime::evaluate(inst, &prices) {
+    let infeasible = solution.outcome == prillm_runtime::nash::Outcome::Infeasible;
+    let eval = match prillm_runtime::evaluate(inst, &solution.prices) {
         Ok(e) => e,
         Err(e) => {
             out.failure(&e.to_string());
             return DIAGNOSTICS;
         }
     };
-    let curve = report::profit_curve(inst, &decision, 64);
+    let curve = report::profit_curve(inst, &solution.prices, 64);
     if out.format == Format::Json {
-        let doc = serde_json::json!({ "decision": decision, "evaluation": eval, "wall_ms": wall.as_secs_f64() * 1e3 });
+        let doc = serde_json::json!({
+            "solution": solution,
+            "evaluation": eval,
+            "profit_curve": curve,
+            "wall_ms": wall.as_secs_f64() * 1e3,
+        });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-        return 0;
+    } else if infeasible {
+        eprintln!("error: no price in the ranges satisfies the side constraints (infeasible)");
+    } else {
+        print!("{}", report::exact(inst, &solution, &eval, &curve, wall));
     }
-    print!("{}", report::exact(inst, &decision, &eval, &curve, wall));
-    0
+    if infeasible {
+        DIAGNOSTICS
+    } else {
+        0
+    }
 }

@@ -5,9 +5,24 @@ use std::time::Duration;
 
 use prillm_compiler::summary::num;
 use prillm_compiler::Instance;
+use prillm_runtime::nash::{firm_objective, LeadersSolution};
 use prillm_runtime::Evaluation;
 
 pub fn simulation(inst: &Instance, eval: &Evaluation, wall: Duration) -> String {
+    let mut s = table(inst, eval);
+    let eq = &eval.equilibrium;
+    let _ = writeln!(
+        s,
+        "certificate: KKT residual {:.2e} after {} sweeps ({:.3} ms)",
+        eq.residual,
+        eq.sweeps,
+        wall.as_secs_f64() * 1e3
+    );
+    s
+}
+
+/// The providers' and firms' outcomes at an equilibrium.
+fn table(inst: &Instance, eval: &Evaluation) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -42,34 +57,23 @@ pub fn simulation(inst: &Instance, eval: &Evaluation, wall: Duration) -> String 
             num(f.profit)
         );
     }
-    let eq = &eval.equilibrium;
-    let _ = writeln!(
-        s,
-        "certificate: KKT residual {:.2e} after {} sweeps ({:.3} ms)",
-        eq.residual,
-        eq.sweeps,
-        wall.as_secs_f64() * 1e3
-    );
     s
 }
 
-/// The objective at `points` evenly spaced prices of the decision (re-solved equilibria).
-pub fn profit_curve(
-    inst: &Instance,
-    d: &prillm_runtime::leader::PriceDecision,
-    points: usize,
-) -> Vec<(f64, f64)> {
-    let dec = inst
-        .decisions
-        .iter()
-        .find(|x| x.provider == d.provider)
-        .expect("the decision exists");
+/// The first leader's objective at `points` evenly spaced prices of its first decision, the
+/// other prices as in `prices` (each point a re-solved equilibrium).
+pub fn profit_curve(inst: &Instance, prices: &[f64], points: usize) -> Vec<(f64, f64)> {
+    let Some(firm) = inst.objectives.first().map(|o| o.firm) else {
+        return Vec::new();
+    };
+    let Some(dec) = inst.decisions.iter().find(|d| d.firm == firm) else {
+        return Vec::new();
+    };
     let mut out = Vec::with_capacity(points);
     let mut warm = None;
+    let mut prices = prices.to_vec();
     for k in 0..points {
-        let p = dec.lo + (dec.hi - dec.lo) * k as f64 / (points - 1) as f64;
-        let mut prices = inst.price.clone();
-        prices[d.provider] = p;
+        prices[dec.provider] = dec.lo + (dec.hi - dec.lo) * k as f64 / (points - 1) as f64;
         let Ok(eq) = prillm_runtime::solve(
             inst,
             &prices,
@@ -78,18 +82,10 @@ pub fn profit_curve(
         ) else {
             continue;
         };
-        let firm = inst
-            .decisions
-            .iter()
-            .find(|x| x.provider == d.provider)
-            .map(|x| x.firm)
-            .unwrap_or(0);
-        let profit: f64 = inst.firms[firm]
-            .providers
-            .iter()
-            .map(|&j| (prices[j] - inst.cost[j]) * eq.loads[j])
-            .sum();
-        out.push((p, profit));
+        out.push((
+            prices[dec.provider],
+            firm_objective(inst, firm, &prices, &eq.loads),
+        ));
         warm = Some(eq);
     }
     out
@@ -111,48 +107,66 @@ pub fn sparkline(values: &[f64]) -> String {
 
 pub fn exact(
     inst: &Instance,
-    d: &prillm_runtime::leader::PriceDecision,
+    sol: &LeadersSolution,
     eval: &Evaluation,
     curve: &[(f64, f64)],
     wall: Duration,
 ) -> String {
     let mut s = String::new();
-    let name = &inst.providers[d.provider].name;
-    let p = &eval.providers[d.provider];
     let _ = writeln!(
         s,
-        "market {}: exact price of `{name}` (per {})",
+        "market {}: exact prices (per {})",
         inst.market, inst.period
     );
-    let _ = writeln!(
-        s,
-        "  price {} usd/mtok   objective {}   load {} mtok   share {:.2}%   revenue {} usd   profit {} usd",
-        num(d.price),
-        num(d.objective),
-        num(p.load),
-        100.0 * p.share,
-        num(p.revenue),
-        num(p.profit)
-    );
-    if let (Some(first), Some(last)) = (curve.first(), curve.last()) {
-        let values: Vec<f64> = curve.iter().map(|c| c.1).collect();
+    for d in &inst.decisions {
+        let p = &eval.providers[d.provider];
         let _ = writeln!(
             s,
-            "  profit curve over [{}, {}] usd/mtok: {}  (max {} usd)",
-            num(first.0),
-            num(last.0),
-            sparkline(&values),
-            num(values.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+            "  {} (firm {}): price {} usd/mtok in [{}, {}]   load {} mtok   share {:.2}%   profit {} usd",
+            p.name,
+            inst.firms[d.firm].name,
+            num(p.price),
+            num(d.lo),
+            num(d.hi),
+            num(p.load),
+            100.0 * p.share,
+            num(p.profit)
         );
     }
-    s.push_str(&simulation(inst, eval, wall));
-    let eq = d.equilibrium.as_ref().map_or(f64::NAN, |e| e.residual);
+    for f in &sol.firms {
+        let _ = writeln!(
+            s,
+            "  firm {}: objective {}  (gain from deviating alone: {})",
+            f.name,
+            num(f.objective),
+            num(f.deviation_gain)
+        );
+    }
+    if let (Some(first), Some(last)) = (curve.first(), curve.last()) {
+        let values: Vec<f64> = curve.iter().map(|c| c.1).collect();
+        let firm = inst.objectives[0].firm;
+        let name = inst
+            .decisions
+            .iter()
+            .find(|d| d.firm == firm)
+            .map_or("", |d| inst.providers[d.provider].name.as_str());
+        let _ = writeln!(
+            s,
+            "  objective of {} vs the price of {name} over [{}, {}]: {}",
+            inst.firms[firm].name,
+            num(first.0),
+            num(last.0),
+            sparkline(&values)
+        );
+    }
+    s.push_str(&table(inst, eval));
     let _ = writeln!(
         s,
-        "certificate: {:?} over {} pieces of the price path; KKT residual at the price {:.2e}; {:.1} ms in all",
-        d.status,
-        d.pieces,
-        eq,
+        "certificate: {:?} after {} round(s); Nash gap {}; KKT residual {:.2e}; {:.1} ms",
+        sol.outcome,
+        sol.rounds,
+        num(sol.nash_gap),
+        sol.equilibrium.residual,
         wall.as_secs_f64() * 1e3
     );
     s

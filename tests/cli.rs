@@ -120,9 +120,10 @@ fn compile_prices_one_decision_exactly_and_says_what_is_not_built() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let d = &v["decision"];
-    assert_eq!(d["status"], "optimal");
-    let price = d["price"].as_f64().unwrap();
+    let d = &v["solution"];
+    assert_eq!(d["outcome"], "optimal");
+    let glm_index = 3; // glm-5_2 is the fourth provider of coding.market
+    let price = d["prices"][glm_index].as_f64().unwrap();
     assert!((0.0..=4.33).contains(&price));
     assert!(
         (price / 0.01 - (price / 0.01).round()).abs() < 1e-9,
@@ -137,7 +138,7 @@ fn compile_prices_one_decision_exactly_and_says_what_is_not_built() {
         .find(|p| p["name"] == "glm-5_2")
         .unwrap();
     let profit = glm["profit"].as_f64().unwrap();
-    assert!((profit - d["objective"].as_f64().unwrap()).abs() <= 1e-9 * profit);
+    assert!((profit - d["firms"][0]["objective"].as_f64().unwrap()).abs() <= 1e-9 * profit);
     // No grid price does better.
     // (every 25th grid point through the CLI; the runtime tests check whole grids)
     for k in (0..=433).step_by(25) {
@@ -159,9 +160,18 @@ fn compile_prices_one_decision_exactly_and_says_what_is_not_built() {
             .unwrap();
         assert!(q["profit"].as_f64().unwrap() <= profit * (1.0 + 1e-9));
     }
-    let several = prillm(&["compile", "examples/two-firms.market"]);
-    assert_eq!(several.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&several.stderr).contains("decides 4"));
+    // Two firms: a price equilibrium, certified by its Nash gap.
+    let two = prillm(&["compile", "--format", "json", "examples/two-firms.market"]);
+    assert_eq!(two.status.code(), Some(0));
+    let t: serde_json::Value = serde_json::from_slice(&two.stdout).unwrap();
+    assert_eq!(t["solution"]["outcome"], "equilibrium");
+    let objective: f64 = t["solution"]["firms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["objective"].as_f64().unwrap())
+        .sum();
+    assert!(t["solution"]["nash_gap"].as_f64().unwrap() <= 1e-6 * objective);
     let milp = prillm(&["compile", "--backend", "milp", "examples/coding.market"]);
     assert_eq!(milp.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&milp.stderr).contains("not built yet"));

@@ -6,6 +6,7 @@ pub mod equilibrium;
 pub mod error;
 pub mod evaluate;
 pub mod leader;
+pub mod nash;
 pub mod synthetic;
 
 pub use equilibrium::{solve, Equilibrium, Options};
