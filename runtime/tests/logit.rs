@@ -2,7 +2,9 @@
 //! option. As the draws grow, the best-response prices approach the closed-form logit Nash
 //! prices p = μ / (1 − s(p)) (zero costs, symmetric firms).
 
-use prillm_compiler::lower::{DecisionInfo, FirmInfo, Instance, Matrix, ObjectiveFn, ObjectiveInfo, ProviderInfo, UserInfo};
+use prillm_compiler::lower::{
+    DecisionInfo, FirmInfo, Instance, Matrix, ObjectiveFn, ObjectiveInfo, ProviderInfo, UserInfo,
+};
 use prillm_runtime::nash::{solve_leaders, Outcome};
 use prillm_runtime::Options;
 use rand_chacha::ChaCha8Rng;
@@ -58,13 +60,30 @@ fn duopoly(draws: usize, seed: u64) -> Instance {
         qos_weights: Matrix::filled(draws, 0, 0.0),
         congestion_weight: vec![0.0; draws],
         firms: vec![
-            FirmInfo { name: "A".into(), providers: vec![1] },
-            FirmInfo { name: "B".into(), providers: vec![2] },
+            FirmInfo {
+                name: "A".into(),
+                providers: vec![1],
+            },
+            FirmInfo {
+                name: "B".into(),
+                providers: vec![2],
+            },
         ],
         decisions: (0..2)
-            .map(|f| DecisionInfo { provider: f + 1, firm: f, lo: 0.0, hi: 10.0, step: None })
+            .map(|f| DecisionInfo {
+                provider: f + 1,
+                firm: f,
+                lo: 0.0,
+                hi: 10.0,
+                step: None,
+            })
             .collect(),
-        objectives: (0..2).map(|f| ObjectiveInfo { firm: f, maximize: ObjectiveFn::Profit }).collect(),
+        objectives: (0..2)
+            .map(|f| ObjectiveInfo {
+                firm: f,
+                maximize: ObjectiveFn::Profit,
+            })
+            .collect(),
         constraints: vec![],
         solve: None,
     }
@@ -88,11 +107,20 @@ fn best_responses_approach_the_logit_nash_prices() {
     for draws in [300, 1500] {
         let inst = duopoly(draws, 17);
         let sol = solve_leaders(&inst, &Options::default()).unwrap();
-        assert!(matches!(sol.outcome, Outcome::Equilibrium | Outcome::Cycle), "{:?}", sol.outcome);
-        let err = ((sol.prices[1] - target).abs() + (sol.prices[2] - target).abs()) / (2.0 * target);
+        assert!(
+            matches!(sol.outcome, Outcome::Equilibrium | Outcome::Cycle),
+            "{:?}",
+            sol.outcome
+        );
+        let err =
+            ((sol.prices[1] - target).abs() + (sol.prices[2] - target).abs()) / (2.0 * target);
         eprintln!("{draws} draws: prices {:.4} {:.4} vs logit {target:.4} (error {:.2}%), gap {:.2e}, {:?} after {} rounds", sol.prices[1], sol.prices[2], 100.0 * err, sol.nash_gap, sol.outcome, sol.rounds);
         errors.push(err);
     }
-    assert!(errors[1] < 0.03, "1500 draws: {:.2}% from the logit Nash price", 100.0 * errors[1]);
+    assert!(
+        errors[1] < 0.03,
+        "1500 draws: {:.2}% from the logit Nash price",
+        100.0 * errors[1]
+    );
     assert!(errors[1] <= errors[0] + 0.01);
 }
