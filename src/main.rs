@@ -418,10 +418,25 @@ fn solve_exact(out: &Output, inst: &prillm_compiler::Instance) -> u8 {
         }
     };
     let curve = report::profit_curve(inst, &solution.prices, 64);
+    // The explanation covers the first leader's first decision.
+    let first = inst.objectives[0].firm;
+    let explanation = match inst.decisions.iter().position(|d| d.firm == first) {
+        Some(d) if !infeasible => {
+            match prillm_runtime::explain::explain(inst, d, &solution.prices, &solution.equilibrium, &options) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    out.failure(&format!("cannot explain the price: {e}"));
+                    return DIAGNOSTICS;
+                }
+            }
+        }
+        _ => None,
+    };
     if out.format == Format::Json {
         let doc = serde_json::json!({
             "solution": solution,
             "evaluation": eval,
+            "explanation": explanation,
             "profit_curve": curve,
             "wall_ms": wall.as_secs_f64() * 1e3,
         });
@@ -430,6 +445,9 @@ fn solve_exact(out: &Output, inst: &prillm_compiler::Instance) -> u8 {
         eprintln!("error: no price in the ranges satisfies the side constraints (infeasible)");
     } else {
         print!("{}", report::exact(inst, &solution, &eval, &curve, wall));
+        if let Some(e) = &explanation {
+            print!("{}", report::explanation(e));
+        }
     }
     if infeasible {
         DIAGNOSTICS

@@ -120,9 +120,16 @@ pub fn exact(
     );
     for d in &inst.decisions {
         let p = &eval.providers[d.provider];
+        let at_bound = if p.price >= d.hi - 1e-12 * d.hi.abs().max(1.0) {
+            "   (at its upper bound: the range, not the market, stops this price)"
+        } else if p.price <= d.lo + 1e-12 * d.lo.abs().max(1.0) {
+            "   (at its lower bound)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             s,
-            "  {} (firm {}): price {} usd/mtok in [{}, {}]   load {} mtok   share {:.2}%   profit {} usd",
+            "  {} (firm {}): price {} usd/mtok in [{}, {}]   load {} mtok   share {:.2}%   profit {} usd{at_bound}",
             p.name,
             inst.firms[d.firm].name,
             num(p.price),
@@ -169,5 +176,62 @@ pub fn exact(
         sol.equilibrium.residual,
         wall.as_secs_f64() * 1e3
     );
+    s
+}
+
+/// "Why this price": the cost decomposition, the marginal users, the sensitivities.
+pub fn explanation(e: &prillm_runtime::explain::Explanation) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "why this price of `{}`:", e.provider);
+    let mut buyers: Vec<_> = e.users.iter().filter(|u| u.flow > 0.0).collect();
+    buyers.sort_by(|a, b| a.distance.total_cmp(&b.distance));
+    let mut others: Vec<_> = e.users.iter().filter(|u| u.flow <= 0.0).collect();
+    others.sort_by(|a, b| a.distance.total_cmp(&b.distance));
+    let _ = writeln!(s, "  each user's marginal cost of it, in usd/mtok, beside its best provider's:");
+    let _ = writeln!(
+        s,
+        "    {:<24} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9}",
+        "user", "price", "qos", "congestion", "value", "total", "best"
+    );
+    for u in buyers.iter().chain(others.iter()).take(10) {
+        let _ = writeln!(
+            s,
+            "    {:<24} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9}",
+            u.user,
+            num(u.price),
+            num(u.qos),
+            num(u.congestion),
+            num(u.value),
+            num(u.total),
+            num(u.best)
+        );
+    }
+    if e.users.len() > 10 {
+        let _ = writeln!(s, "    … {} more users (see --format json)", e.users.len() - 10);
+    }
+    let first: Vec<String> = buyers
+        .iter()
+        .filter(|u| u.distance.is_finite())
+        .take(3)
+        .map(|u| format!("{} (after +{} usd/mtok)", u.user, num(u.distance)))
+        .collect();
+    if !first.is_empty() {
+        let _ = writeln!(s, "  a higher price loses first: {}", first.join(", "));
+    }
+    let next: Vec<String> = others.iter().take(3).map(|u| format!("{} (at −{} usd/mtok)", u.user, num(u.distance))).collect();
+    if !next.is_empty() {
+        let _ = writeln!(s, "  a lower price wins first: {}", next.join(", "));
+    }
+    let mut sens: Vec<_> = e.sensitivities.iter().collect();
+    sens.sort_by(|a, b| b.to_price.abs().total_cmp(&a.to_price.abs()));
+    for x in sens.iter().take(5) {
+        let _ = writeln!(
+            s,
+            "  sensitivity to {}: {} per usd/mtok of its price, {} usd/mtok if its capacity doubled (first order)",
+            x.rival,
+            num(x.to_price),
+            num(x.to_capacity * std::f64::consts::LN_2)
+        );
+    }
     s
 }

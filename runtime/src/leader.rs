@@ -281,7 +281,7 @@ impl<'a> Problem<'a> {
 }
 
 /// The m × m system for dx/dp on the active set of `eq` (see the module documentation).
-fn derivative(
+pub(crate) fn derivative(
     inst: &Instance,
     game: &Game,
     eq: &Equilibrium,

@@ -5,6 +5,7 @@
 pub mod equilibrium;
 pub mod error;
 pub mod evaluate;
+pub mod explain;
 pub mod leader;
 pub mod nash;
 pub mod synthetic;
