@@ -422,7 +422,13 @@ fn solve_exact(out: &Output, inst: &prillm_compiler::Instance) -> u8 {
     let first = inst.objectives[0].firm;
     let explanation = match inst.decisions.iter().position(|d| d.firm == first) {
         Some(d) if !infeasible => {
-            match prillm_runtime::explain::explain(inst, d, &solution.prices, &solution.equilibrium, &options) {
+            match prillm_runtime::explain::explain(
+                inst,
+                d,
+                &solution.prices,
+                &solution.equilibrium,
+                &options,
+            ) {
                 Ok(e) => Some(e),
                 Err(e) => {
                     out.failure(&format!("cannot explain the price: {e}"));

@@ -187,7 +187,10 @@ pub fn explanation(e: &prillm_runtime::explain::Explanation) -> String {
     buyers.sort_by(|a, b| a.distance.total_cmp(&b.distance));
     let mut others: Vec<_> = e.users.iter().filter(|u| u.flow <= 0.0).collect();
     others.sort_by(|a, b| a.distance.total_cmp(&b.distance));
-    let _ = writeln!(s, "  each user's marginal cost of it, in usd/mtok, beside its best provider's:");
+    let _ = writeln!(
+        s,
+        "  each user's marginal cost of it, in usd/mtok, beside its best provider's:"
+    );
     let _ = writeln!(
         s,
         "    {:<24} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9}",
@@ -207,7 +210,11 @@ pub fn explanation(e: &prillm_runtime::explain::Explanation) -> String {
         );
     }
     if e.users.len() > 10 {
-        let _ = writeln!(s, "    … {} more users (see --format json)", e.users.len() - 10);
+        let _ = writeln!(
+            s,
+            "    … {} more users (see --format json)",
+            e.users.len() - 10
+        );
     }
     let first: Vec<String> = buyers
         .iter()
@@ -218,7 +225,11 @@ pub fn explanation(e: &prillm_runtime::explain::Explanation) -> String {
     if !first.is_empty() {
         let _ = writeln!(s, "  a higher price loses first: {}", first.join(", "));
     }
-    let next: Vec<String> = others.iter().take(3).map(|u| format!("{} (at −{} usd/mtok)", u.user, num(u.distance))).collect();
+    let next: Vec<String> = others
+        .iter()
+        .take(3)
+        .map(|u| format!("{} (at −{} usd/mtok)", u.user, num(u.distance)))
+        .collect();
     if !next.is_empty() {
         let _ = writeln!(s, "  a lower price wins first: {}", next.join(", "));
     }

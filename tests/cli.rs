@@ -106,8 +106,8 @@ fn emit_instance_is_the_json_contract() {
     assert_eq!(inst.objectives.len(), 2);
     assert_eq!(inst.decisions.len(), 4);
     let grid = inst.decisions[0].grid().unwrap();
-    assert_eq!(grid.len(), 241);
-    assert!((grid[240] - 0.5).abs() < 1e-12);
+    assert_eq!(grid.len(), 991);
+    assert!((grid[990] - 2.0).abs() < 1e-12);
 }
 
 #[test]

@@ -55,7 +55,13 @@ pub struct Explanation {
 const MAX_RIVALS: usize = 30;
 
 /// Explains decision `d` at `prices` (its price at the optimum) with the equilibrium `eq`.
-pub fn explain(inst: &Instance, d: usize, prices: &[f64], eq: &Equilibrium, opts: &Options) -> Result<Explanation, RuntimeError> {
+pub fn explain(
+    inst: &Instance,
+    d: usize,
+    prices: &[f64],
+    eq: &Equilibrium,
+    opts: &Options,
+) -> Result<Explanation, RuntimeError> {
     let s = inst.decisions[d].provider;
     let game = Game::new(inst, prices)?;
     let dx = derivative(inst, &game, eq, s)?;
@@ -63,22 +69,37 @@ pub fn explain(inst: &Instance, d: usize, prices: &[f64], eq: &Equilibrium, opts
     for i in 0..inst.n_users() {
         let g = inst.congestion_weight[i];
         let chooser = game.is_chooser(i);
-        let qos: f64 = (0..inst.qos.len()).map(|k| inst.qos_weights.get(i, k) * inst.qos_values[k].get(i, s)).sum();
+        let qos: f64 = (0..inst.qos.len())
+            .map(|k| inst.qos_weights.get(i, k) * inst.qos_values[k].get(i, s))
+            .sum();
         let f = eq.flows.get(i, s);
-        let congestion = if chooser { 0.0 } else { g * (eq.loads[s] + f) / inst.capacity[s] };
+        let congestion = if chooser {
+            0.0
+        } else {
+            g * (eq.loads[s] + f) / inst.capacity[s]
+        };
         let value = -inst.value.get(i, s);
         let total = prices[s] + qos + congestion + value;
         let scale = if chooser { 1.0 } else { g };
         let active = game.active(eq, i);
         let best = if chooser {
-            (0..inst.n_providers()).map(|j| game.cost(i, j)).fold(f64::INFINITY, f64::min)
+            (0..inst.n_providers())
+                .map(|j| game.cost(i, j))
+                .fold(f64::INFINITY, f64::min)
         } else if active.is_empty() {
             total
         } else {
             scale * game.multiplier(eq, i, &active)
         };
         let (flow_slope, distance) = if chooser {
-            (0.0, if f > 0.0 { chooser_gap(&game, inst, i, s) } else { total - best })
+            (
+                0.0,
+                if f > 0.0 {
+                    chooser_gap(&game, inst, i, s)
+                } else {
+                    total - best
+                },
+            )
         } else if active.contains(&s) {
             let total_alpha: f64 = active.iter().map(|&j| inst.capacity[j]).sum();
             let sum_dx: f64 = active.iter().map(|&j| dx[j]).sum();
@@ -102,7 +123,9 @@ pub fn explain(inst: &Instance, d: usize, prices: &[f64], eq: &Equilibrium, opts
         });
     }
     // Sensitivities by re-optimising with each rival moved a little.
-    let mut rivals: Vec<usize> = (0..inst.n_providers()).filter(|&j| j != s && inst.providers[j].firm != inst.providers[s].firm).collect();
+    let mut rivals: Vec<usize> = (0..inst.n_providers())
+        .filter(|&j| j != s && inst.providers[j].firm != inst.providers[s].firm)
+        .collect();
     rivals.sort_by(|&a, &b| eq.loads[b].total_cmp(&eq.loads[a]));
     rivals.truncate(MAX_RIVALS);
     // On the continuous range: a grid would hide small moves of the optimum.

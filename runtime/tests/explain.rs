@@ -25,14 +25,29 @@ fn marginal_costs_add_up_and_users_of_the_provider_are_at_their_best() {
             let tol = 1e-8 * u.total.abs().max(1.0);
             if u.flow > 0.0 {
                 // KKT: a used provider is at the user's best marginal cost.
-                assert!((u.total - u.best).abs() <= tol, "{}: {} vs best {}", u.user, u.total, u.best);
+                assert!(
+                    (u.total - u.best).abs() <= tol,
+                    "{}: {} vs best {}",
+                    u.user,
+                    u.total,
+                    u.best
+                );
                 assert!(u.distance >= 0.0);
             } else {
                 // An unused provider costs at least as much as the best one.
-                assert!(u.total >= u.best - tol, "{}: {} below best {}", u.user, u.total, u.best);
+                assert!(
+                    u.total >= u.best - tol,
+                    "{}: {} below best {}",
+                    u.user,
+                    u.total,
+                    u.best
+                );
             }
         }
         assert_eq!(e.sensitivities.len(), 4);
-        assert!(e.sensitivities.iter().all(|s| s.to_price.is_finite() && s.to_capacity.is_finite()));
+        assert!(e
+            .sensitivities
+            .iter()
+            .all(|s| s.to_price.is_finite() && s.to_capacity.is_finite()));
     }
 }
