@@ -329,6 +329,7 @@ pub fn solve_game(
     let players: Vec<usize> = (0..n).filter(|&i| !game.chooser[i]).collect();
     let mut sweeps = 0;
     let mut residual = game.residual(&f);
+    let mut last_polish = 0;
     while residual > opts.tolerance {
         if sweeps == opts.max_sweeps {
             return Err(RuntimeError::NotConverged { sweeps, residual });
@@ -355,6 +356,19 @@ pub fn solve_game(
         if sweeps % 64 == 0 {
             loads = loads_of(&f);
         }
+        // Once the active sets have settled, solve the KKT system on them directly: this
+        // lands on the equilibrium to rounding instead of sweeping towards it.
+        if change <= 1e-6 && sweeps >= last_polish + 8 {
+            last_polish = sweeps;
+            if let Some(p) = polish(game, &f) {
+                let r = game.residual(&p);
+                if r <= opts.tolerance {
+                    f = p;
+                    residual = r;
+                    break;
+                }
+            }
+        }
         // The residual costs a sweep; check it only once the flows have settled.
         if change <= opts.tolerance.max(1e-15) * 10.0 || sweeps % 256 == 0 || players.is_empty() {
             residual = game.residual(&f);
@@ -373,4 +387,67 @@ pub fn solve_game(
         residual,
         sweeps,
     })
+}
+
+/// Markets up to this many providers get the direct KKT solve (a dense m × m system).
+const POLISH_MAX_PROVIDERS: usize = 300;
+
+/// The exact solution of the KKT system on the active sets of `f` (see `kkt`), if the flows it
+/// gives are non-negative (that is, if the active sets were right).
+fn polish(game: &Game, f: &Matrix) -> Option<Matrix> {
+    let inst = game.inst;
+    let (n, m) = (game.n, game.m);
+    if m > POLISH_MAX_PROVIDERS {
+        return None;
+    }
+    let alpha = &inst.capacity;
+    let actives: Vec<Vec<usize>> = (0..n)
+        .map(|i| {
+            if game.chooser[i] {
+                Vec::new()
+            } else {
+                (0..m).filter(|&j| f.get(i, j) > 0.0).collect()
+            }
+        })
+        .collect();
+    let mut mat = crate::kkt::matrix(inst, &actives);
+    let mut rhs = vec![0.0; m];
+    for i in (0..n).filter(|&i| game.chooser[i]) {
+        for (r, x) in rhs.iter_mut().zip(f.row(i)) {
+            *r += x;
+        }
+    }
+    let mut consts = vec![(0.0, 0.0); n]; // (S_i, D_i + C_i)
+    for (i, active) in actives.iter().enumerate() {
+        if active.is_empty() {
+            continue;
+        }
+        let total: f64 = active.iter().map(|&j| alpha[j]).sum();
+        let c: f64 = active.iter().map(|&j| alpha[j] * game.c(i, j)).sum();
+        consts[i] = (total, inst.demand[i] + c);
+        for &j in active {
+            rhs[j] += alpha[j] * ((inst.demand[i] + c) / total - game.c(i, j));
+        }
+    }
+    crate::kkt::solve_dense(&mut mat, &mut rhs, m)?;
+    let x = rhs;
+    let mut out = f.clone();
+    for (i, active) in actives.iter().enumerate() {
+        if active.is_empty() {
+            continue;
+        }
+        let (total, dc) = consts[i];
+        let lambda = (dc + active.iter().map(|&k| x[k]).sum::<f64>()) / total;
+        let floor = -1e-12 * inst.demand[i];
+        let row = &mut out.data[i * m..(i + 1) * m];
+        row.iter_mut().for_each(|v| *v = 0.0);
+        for &j in active {
+            let v = alpha[j] * (lambda - game.c(i, j)) - x[j];
+            if v < floor {
+                return None;
+            }
+            row[j] = v.max(0.0);
+        }
+    }
+    Some(out)
 }

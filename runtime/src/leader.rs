@@ -27,6 +27,7 @@ use serde::Serialize;
 
 use crate::equilibrium::{Equilibrium, Game, Options};
 use crate::error::RuntimeError;
+use crate::kkt;
 
 /// Most pieces walked before giving up (each is one equilibrium solve).
 const MAX_PIECES: usize = 200_000;
@@ -289,24 +290,26 @@ pub(crate) fn derivative(
 ) -> Result<Vec<f64>, RuntimeError> {
     let (n, m) = (inst.n_users(), inst.n_providers());
     let alpha = &inst.capacity;
-    let mut mat = vec![0.0; m * m];
+    let actives: Vec<Vec<usize>> = (0..n)
+        .map(|i| {
+            if game.is_chooser(i) {
+                Vec::new()
+            } else {
+                game.active(eq, i)
+            }
+        })
+        .collect();
+    let mut mat = kkt::matrix(inst, &actives);
+    // Right-hand side: the price of `s` enters the cost of every user of `s`, as 1/g_i.
     let mut rhs = vec![0.0; m];
-    for j in 0..m {
-        mat[j * m + j] = 1.0;
-    }
-    for i in (0..n).filter(|&i| !game.is_chooser(i)) {
-        let active = game.active(eq, i);
+    for (i, active) in actives.iter().enumerate() {
         if active.is_empty() {
             continue;
         }
         let g = inst.congestion_weight[i];
         let total: f64 = active.iter().map(|&j| alpha[j]).sum();
         let has_s = active.contains(&s);
-        for &j in &active {
-            mat[j * m + j] += 1.0;
-            for &k in &active {
-                mat[j * m + k] -= alpha[j] / total;
-            }
+        for &j in active {
             if has_s {
                 rhs[j] += alpha[j] * alpha[s] / (g * total);
             }
@@ -315,43 +318,9 @@ pub(crate) fn derivative(
             }
         }
     }
-    solve_dense(&mut mat, &mut rhs, m)
+    kkt::solve_dense(&mut mat, &mut rhs, m)
         .ok_or_else(|| RuntimeError::Numerical("the sensitivity system is singular".into()))?;
     Ok(rhs)
-}
-
-/// Gaussian elimination with partial pivoting; the solution replaces `b`.
-fn solve_dense(a: &mut [f64], b: &mut [f64], n: usize) -> Option<()> {
-    for col in 0..n {
-        let piv =
-            (col..n).max_by(|&x, &y| a[x * n + col].abs().total_cmp(&a[y * n + col].abs()))?;
-        if a[piv * n + col].abs() < 1e-300 {
-            return None;
-        }
-        if piv != col {
-            for k in 0..n {
-                a.swap(piv * n + k, col * n + k);
-            }
-            b.swap(piv, col);
-        }
-        for r in col + 1..n {
-            let f = a[r * n + col] / a[col * n + col];
-            if f != 0.0 {
-                for k in col..n {
-                    a[r * n + k] -= f * a[col * n + k];
-                }
-                b[r] -= f * b[col];
-            }
-        }
-    }
-    for col in (0..n).rev() {
-        let mut v = b[col];
-        for k in col + 1..n {
-            v -= a[col * n + k] * b[k];
-        }
-        b[col] = v / a[col * n + col];
-    }
-    b.iter().all(|v| v.is_finite()).then_some(())
 }
 
 /// How far the price can move before the active set (or a chooser's choice) changes.

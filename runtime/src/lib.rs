@@ -6,6 +6,7 @@ pub mod equilibrium;
 pub mod error;
 pub mod evaluate;
 pub mod explain;
+mod kkt;
 pub mod leader;
 pub mod nash;
 pub mod synthetic;
