@@ -240,9 +240,19 @@ pub fn explanation(e: &prillm_runtime::explain::Explanation) -> String {
             s,
             "  sensitivity to {}: {} per usd/mtok of its price, {} usd/mtok if its capacity doubled (first order)",
             x.rival,
-            num(x.to_price),
-            num(x.to_capacity * std::f64::consts::LN_2)
+            sig3(x.to_price),
+            sig3(x.to_capacity * std::f64::consts::LN_2)
         );
     }
     s
+}
+
+/// Three significant digits: finite-difference sensitivities carry no more.
+fn sig3(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let mag = v.abs().log10().floor() as i32;
+    let decimals = (2 - mag).max(0) as usize;
+    format!("{v:.decimals$}")
 }
