@@ -10,6 +10,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use prillm_compiler::diagnostics::{Diagnostic, JsonDiagnostic, Rendered, Sources};
 use prillm_compiler::{fmt, summary, FsLoader, Loader};
 
+mod plot;
 mod report;
 
 #[derive(Parser)]
@@ -78,6 +79,9 @@ enum Command {
         /// Override the file's solve directive.
         #[arg(long, value_enum)]
         backend: Option<Backend>,
+        /// Draw the first leader's objective against its first decided price to this SVG file.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
     },
     /// Evaluate fixed prices: the users' equilibrium, each provider's load, share and profit.
     Simulate {
@@ -140,7 +144,15 @@ fn main() -> ExitCode {
             emit,
             output,
             backend,
-        } => compile(&out, &file, emit, output.as_deref(), backend),
+            plot,
+        } => compile(
+            &out,
+            &file,
+            emit,
+            output.as_deref(),
+            backend,
+            plot.as_deref(),
+        ),
         Command::Simulate { file, prices } => simulate(&out, &file, &prices),
     };
     ExitCode::from(code)
@@ -285,6 +297,7 @@ fn compile(
     emit: Option<Emit>,
     output: Option<&Path>,
     backend: Option<Backend>,
+    plot_to: Option<&Path>,
 ) -> u8 {
     let Some(text) = read(out, path) else {
         return USAGE;
@@ -319,7 +332,7 @@ fn compile(
                 },
             };
             if method == "exact" {
-                return solve_exact(out, &inst);
+                return solve_exact(out, &inst, plot_to);
             }
             out.failure(&format!(
                 "the market checks, but the `{method}` backend is not built yet. \
@@ -394,7 +407,7 @@ fn simulate(out: &Output, path: &Path, overrides: &[(String, f64)]) -> u8 {
     0
 }
 
-fn solve_exact(out: &Output, inst: &prillm_compiler::Instance) -> u8 {
+fn solve_exact(out: &Output, inst: &prillm_compiler::Instance, plot_to: Option<&Path>) -> u8 {
     if inst.objectives.is_empty() {
         out.failure("the market has no objective: add `maximize profit(FIRM)` (or use `prillm simulate` to evaluate fixed prices)");
         return DIAGNOSTICS;
@@ -418,6 +431,32 @@ fn solve_exact(out: &Output, inst: &prillm_compiler::Instance) -> u8 {
         }
     };
     let curve = report::profit_curve(inst, &solution.prices, 64);
+    if let (Some(path), Some(d)) = (
+        plot_to,
+        inst.decisions
+            .iter()
+            .find(|d| d.firm == inst.objectives[0].firm),
+    ) {
+        let firm = &inst.firms[d.firm].name;
+        let chosen = (solution.prices[d.provider], solution.firms[0].objective);
+        let title = format!(
+            "{}: objective of {firm} vs the price of {}",
+            inst.market, inst.providers[d.provider].name
+        );
+        let y_desc = match inst.objectives[0].maximize {
+            prillm_compiler::lower::ObjectiveFn::Profit => {
+                format!("profit (usd per {})", inst.period)
+            }
+            prillm_compiler::lower::ObjectiveFn::Revenue => {
+                format!("revenue (usd per {})", inst.period)
+            }
+            prillm_compiler::lower::ObjectiveFn::Share => "share of all demand".to_string(),
+        };
+        if let Err(e) = plot::profit_curve(path, &title, &y_desc, &curve, chosen) {
+            out.failure(&e);
+            return USAGE;
+        }
+    }
     // The explanation covers the first leader's first decision.
     let first = inst.objectives[0].firm;
     let explanation = match inst.decisions.iter().position(|d| d.firm == first) {

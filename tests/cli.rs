@@ -229,3 +229,30 @@ fn simulate_reports_a_certified_equilibrium() {
     assert_eq!(typo.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&typo.stderr).contains("did you mean `claude-sonnet-5`"));
 }
+
+#[test]
+fn compile_draws_the_profit_curve() {
+    let svg = std::env::temp_dir().join(format!("prillm-curve-{}.svg", std::process::id()));
+    let out = prillm(&[
+        "compile",
+        "examples/premium.market",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.contains("profit (usd per month)"));
+    std::fs::remove_file(&svg).ok();
+    let bad = prillm(&[
+        "compile",
+        "examples/premium.market",
+        "--plot",
+        "/no/such/dir/curve.svg",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}
