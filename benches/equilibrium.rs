@@ -1,15 +1,8 @@
 //! `cargo bench --bench equilibrium`: Gauss–Seidel sweeps of the users' equilibrium, in flow
 //! updates per second (users × providers × sweeps / time), at 20×20, 200×200 and 1000×1000.
-//! Goal: ≥ 10^8 updates per second on one core at the largest size.
-//! For peak memory against the flow matrix, run the binary under `/usr/bin/time -v` with the
-//! argument `1000` (only that size).
-
-use std::time::Instant;
-
-use prillm_runtime::synthetic::market;
-use prillm_runtime::{solve, Options};
-use rand_chacha::ChaCha8Rng;
-use rand_core::SeedableRng;
+//! Goal: ≥ 10^8 updates per second on one core at the largest size. For peak memory against
+//! the flow matrix, run the binary under `/usr/bin/time -v` with the argument `1000`.
+//! `prillm bench exact` prints the same figures.
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
@@ -20,8 +13,6 @@ fn main() {
         None => vec![20], // a smoke run under `cargo test`
     };
     for n in sizes {
-        let mut rng = ChaCha8Rng::seed_from_u64(n as u64);
-        let inst = market(n, n, 0, &mut rng);
         let repeats = if n <= 20 {
             200
         } else if n <= 200 {
@@ -29,22 +20,13 @@ fn main() {
         } else {
             1
         };
-        let mut best = f64::INFINITY;
-        let mut eq = None;
-        for _ in 0..repeats {
-            let t = Instant::now();
-            let e = solve(&inst, &inst.price, None, &Options::default()).expect("converges");
-            best = best.min(t.elapsed().as_secs_f64());
-            eq = Some(e);
-        }
-        let eq = eq.unwrap();
-        let updates = (n * n * eq.sweeps) as f64;
+        let r = prillm_runtime::bench::throughput(n, repeats).expect("converges");
         println!(
             "equilibrium {n}×{n}: {} sweeps, residual {:.1e}, {:.1} ms, {:.2e} flow updates/s (goal ≥ 1e8 at 1000×1000); flow matrix {:.1} MiB",
-            eq.sweeps,
-            eq.residual,
-            best * 1e3,
-            updates / best,
+            r.sweeps,
+            r.residual,
+            r.ms,
+            r.updates_per_s,
             (n * n * 8) as f64 / (1 << 20) as f64
         );
     }

@@ -83,6 +83,17 @@ enum Command {
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
     },
+    /// Measure a backend (run a release build: `cargo run --release -- bench exact`).
+    Bench {
+        #[arg(value_enum)]
+        backend: BenchBackend,
+        /// Where the example segments are (premium, economy, coding, translation).
+        #[arg(long, default_value = "examples")]
+        examples: PathBuf,
+        /// Skip the largest sizes (1000×1000 equilibrium, 500-provider market).
+        #[arg(long)]
+        quick: bool,
+    },
     /// Evaluate fixed prices: the users' equilibrium, each provider's load, share and profit.
     Simulate {
         /// The `.market` file to simulate.
@@ -108,6 +119,12 @@ fn price_arg(s: &str) -> Result<(String, f64), String> {
         return Err(format!("`{value}` is not a non-negative finite price"));
     }
     Ok((name.trim().to_string(), v))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BenchBackend {
+    /// The equilibrium's throughput and the exact price against a dense grid.
+    Exact,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -154,6 +171,11 @@ fn main() -> ExitCode {
             plot.as_deref(),
         ),
         Command::Simulate { file, prices } => simulate(&out, &file, &prices),
+        Command::Bench {
+            backend: BenchBackend::Exact,
+            examples,
+            quick,
+        } => bench_exact(&out, &examples, quick),
     };
     ExitCode::from(code)
 }
@@ -499,4 +521,65 @@ fn solve_exact(out: &Output, inst: &prillm_compiler::Instance, plot_to: Option<&
     } else {
         0
     }
+}
+
+fn bench_exact(out: &Output, examples: &Path, quick: bool) -> u8 {
+    use prillm_runtime::bench;
+    let sizes: &[usize] = if quick { &[20, 200] } else { &[20, 200, 1000] };
+    println!(
+        "users' equilibrium (generated n × n markets; goal ≥ 1e8 flow updates/s at 1000×1000):"
+    );
+    for &n in sizes {
+        match bench::throughput(n, if n <= 20 { 200 } else if n <= 200 { 5 } else { 1 }) {
+            Ok(r) => println!(
+                "  {n:>5} × {n:<5} {:>6} sweeps  residual {:.1e}  {:>10.2} ms  {:.2e} flow updates/s",
+                r.sweeps, r.residual, r.ms, r.updates_per_s
+            ),
+            Err(e) => {
+                out.failure(&e.to_string());
+                return DIAGNOSTICS;
+            }
+        }
+    }
+    println!("exact price vs a dense grid (goal ≤ 50 ms at 13 providers × 20 users):");
+    let mut rows = Vec::new();
+    for name in ["premium", "economy", "coding", "translation"] {
+        let path = examples.join(format!("{name}.market"));
+        let Some(text) = read(out, &path) else {
+            return USAGE;
+        };
+        let (sources, inst) = prillm_compiler::compile_text(path, text, &FsLoader);
+        match inst {
+            Ok(i) => rows.push(bench::leader_vs_grid(name, &i, 20)),
+            Err(d) => {
+                out.diagnostics(&d, &sources);
+                return DIAGNOSTICS;
+            }
+        }
+    }
+    let generated: &[(usize, usize)] = if quick {
+        &[(13, 20), (100, 20)]
+    } else {
+        &[(13, 20), (100, 20), (500, 20)]
+    };
+    for &(m, n) in generated {
+        rows.push(bench::leader_vs_grid(
+            &format!("generated {m}×{n}"),
+            &bench::generated(m, n),
+            5,
+        ));
+    }
+    for row in rows {
+        match row {
+            Ok(r) => println!(
+                "  {:<22} {:>4} × {:<4} exact {:>9.2} ms ({:>4} pieces)  grid of {:>5} {:>10.1} ms  exact/grid {:.3}  objectives {:.6e} / {:.6e}",
+                r.name, r.providers, r.users, r.exact_ms, r.pieces, r.grid_points, r.grid_ms, r.exact_ms / r.grid_ms, r.exact_objective, r.grid_objective
+            ),
+            Err(e) => {
+                out.failure(&e.to_string());
+                return DIAGNOSTICS;
+            }
+        }
+    }
+    0
 }

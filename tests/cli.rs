@@ -256,3 +256,27 @@ fn compile_draws_the_profit_curve() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn bench_exact_runs_and_agrees_with_the_grid() {
+    let out = prillm(&["bench", "exact", "--quick"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("flow updates/s"));
+    // Every row: the exact objective is at least the grid's best.
+    for line in text.lines().filter(|l| l.contains("objectives")) {
+        let nums: Vec<f64> = line
+            .rsplit("objectives ")
+            .next()
+            .unwrap()
+            .split(" / ")
+            .map(|x| x.trim().parse().unwrap())
+            .collect();
+        assert!(nums[0] >= nums[1] * (1.0 - 1e-9), "{line}");
+    }
+}

@@ -2,6 +2,7 @@
 //! (MODEL.md §2) with its KKT certificate, and the evaluation of fixed prices. Leader pricing,
 //! best response among firms, the MILP and the network come with their issues.
 
+pub mod bench;
 pub mod equilibrium;
 pub mod error;
 pub mod evaluate;
