@@ -280,3 +280,23 @@ fn bench_exact_runs_and_agrees_with_the_grid() {
         assert!(nums[0] >= nums[1] * (1.0 - 1e-9), "{line}");
     }
 }
+
+#[test]
+fn an_infeasible_market_exits_1_with_a_clear_message() {
+    let dir = std::env::temp_dir().join(format!("prillm-infeasible-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("m.market");
+    std::fs::write(
+        &file,
+        "market m { period = day }\nqos load : congestion\nweights { load = 1 usd/mtok }\n\
+         provider a { price = 1 usd/mtok  capacity = 10 mtok  value = 1 usd/mtok }\n\
+         provider b { price = 1 usd/mtok  capacity = 10 mtok  value = 1 usd/mtok }\n\
+         user u { demand = 10 mtok }\nfirm f owns a { price in 0.5 .. 3 usd/mtok }\n\
+         maximize profit(f)\nsubject to share(f) >= 99%\n",
+    )
+    .unwrap();
+    let out = prillm(&["compile", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("infeasible"));
+    std::fs::remove_dir_all(&dir).ok();
+}
