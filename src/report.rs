@@ -21,6 +21,50 @@ pub fn simulation(inst: &Instance, eval: &Evaluation, wall: Duration) -> String 
     s
 }
 
+/// Each user's allocation: its largest flows as shares of its demand.
+fn allocations(inst: &Instance, eval: &Evaluation) -> String {
+    const SHOWN: usize = 12;
+    let mut s = String::new();
+    let f = &eval.equilibrium.flows;
+    let _ = writeln!(s, "  users' allocation (share of each user's demand):");
+    for i in 0..inst.n_users().min(SHOWN) {
+        let mut js: Vec<usize> = (0..inst.n_providers())
+            .filter(|&j| f.get(i, j) > 0.0)
+            .collect();
+        js.sort_by(|&a, &b| f.get(i, b).total_cmp(&f.get(i, a)));
+        let parts: Vec<String> = js
+            .iter()
+            .take(4)
+            .map(|&j| {
+                format!(
+                    "{} {:.1}%",
+                    inst.providers[j].name,
+                    100.0 * f.get(i, j) / inst.demand[i]
+                )
+            })
+            .collect();
+        let more = if js.len() > 4 {
+            format!(", +{} more", js.len() - 4)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "    {:<24} {}{more}",
+            inst.users[i].name,
+            parts.join(", ")
+        );
+    }
+    if inst.n_users() > SHOWN {
+        let _ = writeln!(
+            s,
+            "    … {} more users (see --format json)",
+            inst.n_users() - SHOWN
+        );
+    }
+    s
+}
+
 /// The providers' and firms' outcomes at an equilibrium.
 fn table(inst: &Instance, eval: &Evaluation) -> String {
     let mut s = String::new();
@@ -57,6 +101,7 @@ fn table(inst: &Instance, eval: &Evaluation) -> String {
             num(f.profit)
         );
     }
+    s.push_str(&allocations(inst, eval));
     s
 }
 
