@@ -242,6 +242,17 @@ impl Output {
     }
 }
 
+/// Reads, checks and lowers a market; on failure, prints why and gives the exit code.
+fn instance(out: &Output, path: &Path) -> Result<prillm_compiler::Instance, u8> {
+    let text = read(out, path).ok_or(USAGE)?;
+    let (sources, result) = prillm_compiler::compile_text(path.to_path_buf(), text, &FsLoader);
+    result.map_err(|diags| {
+        out.diagnostics(&diags, &sources);
+        out.flush_json();
+        DIAGNOSTICS
+    })
+}
+
 fn read(out: &Output, path: &Path) -> Option<String> {
     match FsLoader.read(path) {
         Ok(t) => Some(t),
@@ -321,17 +332,9 @@ fn compile(
     backend: Option<Backend>,
     plot_to: Option<&Path>,
 ) -> u8 {
-    let Some(text) = read(out, path) else {
-        return USAGE;
-    };
-    let (sources, result) = prillm_compiler::compile_text(path.to_path_buf(), text, &FsLoader);
-    let inst = match result {
+    let inst = match instance(out, path) {
         Ok(i) => i,
-        Err(diags) => {
-            out.diagnostics(&diags, &sources);
-            out.flush_json();
-            return DIAGNOSTICS;
-        }
+        Err(code) => return code,
     };
     let text = match emit {
         Some(Emit::Instance) => match serde_json::to_string_pretty(&inst) {
@@ -379,17 +382,9 @@ fn compile(
 }
 
 fn simulate(out: &Output, path: &Path, overrides: &[(String, f64)]) -> u8 {
-    let Some(text) = read(out, path) else {
-        return USAGE;
-    };
-    let (sources, result) = prillm_compiler::compile_text(path.to_path_buf(), text, &FsLoader);
-    let inst = match result {
+    let inst = match instance(out, path) {
         Ok(i) => i,
-        Err(diags) => {
-            out.diagnostics(&diags, &sources);
-            out.flush_json();
-            return DIAGNOSTICS;
-        }
+        Err(code) => return code,
     };
     let mut prices = inst.price.clone();
     for (name, value) in overrides {
@@ -544,17 +539,9 @@ fn bench_exact(out: &Output, examples: &Path, quick: bool) -> u8 {
     println!("exact price vs a dense grid (goal ≤ 50 ms at 13 providers × 20 users):");
     let mut rows = Vec::new();
     for name in ["premium", "economy", "coding", "translation"] {
-        let path = examples.join(format!("{name}.market"));
-        let Some(text) = read(out, &path) else {
-            return USAGE;
-        };
-        let (sources, inst) = prillm_compiler::compile_text(path, text, &FsLoader);
-        match inst {
+        match instance(out, &examples.join(format!("{name}.market"))) {
             Ok(i) => rows.push(bench::leader_vs_grid(name, &i, 20)),
-            Err(d) => {
-                out.diagnostics(&d, &sources);
-                return DIAGNOSTICS;
-            }
+            Err(code) => return code,
         }
     }
     let generated: &[(usize, usize)] = if quick {
