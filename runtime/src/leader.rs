@@ -190,11 +190,11 @@ impl<'a> Problem<'a> {
             let (l1, _) = self.lhs(c, piece.p0 + 1.0, &x1);
             let dl = l1 - l0;
             let tol = 1e-9 * scale.max(c.rhs.abs()).max(1e-12);
-            let bounds = |lo_ok: bool| -> (f64, f64) {
-                // Solve l0 + t·dl (≤ or ≥) rhs for t.
+            // The t for which l0 + t·dl ≤ rhs (`at_most`) or ≥ rhs, as an interval.
+            let bounds = |at_most: bool| -> (f64, f64) {
                 let gap = c.rhs - l0;
                 if dl.abs() < 1e-300 {
-                    let ok = if lo_ok { gap >= -tol } else { gap <= tol };
+                    let ok = if at_most { gap >= -tol } else { gap <= tol };
                     return if ok {
                         (f64::NEG_INFINITY, f64::INFINITY)
                     } else {
@@ -202,9 +202,7 @@ impl<'a> Problem<'a> {
                     };
                 }
                 let t = gap / dl;
-                // For ≤ : t·dl ≤ gap.
-                let le = lo_ok;
-                match (le, dl > 0.0) {
+                match (at_most, dl > 0.0) {
                     (true, true) | (false, false) => (f64::NEG_INFINITY, t),
                     _ => (t, f64::INFINITY),
                 }
