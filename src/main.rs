@@ -10,6 +10,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use prillm_compiler::diagnostics::{Diagnostic, JsonDiagnostic, Rendered, Sources};
 use prillm_compiler::{fmt, summary, FsLoader, Loader};
 
+mod milp;
 mod plot;
 mod report;
 
@@ -82,6 +83,8 @@ enum Command {
         /// Draw the first leader's objective against its first decided price to this SVG file.
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
+        #[command(flatten)]
+        milp: MilpArgs,
     },
     /// Measure a backend (run a release build: `cargo run --release -- bench exact`).
     Bench {
@@ -121,6 +124,27 @@ fn price_arg(s: &str) -> Result<(String, f64), String> {
     Ok((name.trim().to_string(), v))
 }
 
+/// Options of the MILP backend (`--backend milp`, `--emit lp|mps`).
+#[derive(clap::Args, Clone)]
+struct MilpArgs {
+    /// MILP solver (default: the fastest in this build: highs, cbc, then microlp).
+    #[arg(long, value_enum)]
+    solver: Option<SolverArg>,
+    /// Seconds per MILP solve (default: the file's `solve milp` time limit, else 60).
+    #[arg(long, value_name = "SECONDS")]
+    time_limit: Option<f64>,
+    /// Grid points for a decided price declared without a `step`.
+    #[arg(long, default_value_t = 41, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    grid_points: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SolverArg {
+    Microlp,
+    Cbc,
+    Highs,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum BenchBackend {
     /// The equilibrium's throughput and the exact price against a dense grid.
@@ -133,6 +157,10 @@ enum Emit {
     Instance,
     /// A readable summary of the Instance.
     Summary,
+    /// The first leader's MILP as CPLEX-LP (with `-o`, also a names map `PATH.names.csv`).
+    Lp,
+    /// The first leader's MILP as free MPS (with `-o`, also a names map `PATH.names.csv`).
+    Mps,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -162,6 +190,7 @@ fn main() -> ExitCode {
             output,
             backend,
             plot,
+            milp,
         } => compile(
             &out,
             &file,
@@ -169,6 +198,7 @@ fn main() -> ExitCode {
             output.as_deref(),
             backend,
             plot.as_deref(),
+            &milp,
         ),
         Command::Simulate { file, prices } => simulate(&out, &file, &prices),
         Command::Bench {
@@ -240,6 +270,24 @@ impl Output {
             println!("{s}");
         }
     }
+}
+
+/// Reads, checks and lowers a market, and says where its parts were declared.
+fn instance_with_origins(
+    out: &Output,
+    path: &Path,
+) -> Result<(prillm_compiler::Instance, prillm_compiler::lower::Origins), u8> {
+    let text = read(out, path).ok_or(USAGE)?;
+    let checked = prillm_compiler::check_text(path.to_path_buf(), text, &FsLoader);
+    let lowered = checked.result.and_then(|market| {
+        let origins = prillm_compiler::lower::Origins::of(&market, &checked.sources);
+        prillm_compiler::lower::lower(&market).map(|inst| (inst, origins))
+    });
+    lowered.map_err(|diags| {
+        out.diagnostics(&diags, &checked.sources);
+        out.flush_json();
+        DIAGNOSTICS
+    })
 }
 
 /// Reads, checks and lowers a market; on failure, prints why and gives the exit code.
@@ -331,7 +379,12 @@ fn compile(
     output: Option<&Path>,
     backend: Option<Backend>,
     plot_to: Option<&Path>,
+    milp_args: &MilpArgs,
 ) -> u8 {
+    if matches!(emit, Some(Emit::Lp | Emit::Mps)) {
+        let mps = emit == Some(Emit::Mps);
+        return milp::emit(out, path, mps, output, &milp_options(&milp_args.clone(), None));
+    }
     let inst = match instance(out, path) {
         Ok(i) => i,
         Err(code) => return code,
@@ -345,6 +398,7 @@ fn compile(
             }
         },
         Some(Emit::Summary) => summary::summary(&inst),
+        Some(Emit::Lp | Emit::Mps) => unreachable!("handled above"),
         None => {
             let method = match backend {
                 Some(Backend::Exact) => "exact",
@@ -357,7 +411,15 @@ fn compile(
                 },
             };
             if method == "exact" {
-                return solve_exact(out, &inst, plot_to);
+                return solve_and_report(out, &inst, plot_to, None);
+            }
+            if method == "milp" {
+                let limit = match inst.solve {
+                    Some(prillm_compiler::lower::SolveMethod::Milp { time_limit_s }) => time_limit_s,
+                    _ => None,
+                };
+                let options = milp_options(milp_args, limit);
+                return solve_and_report(out, &inst, plot_to, Some(&options));
             }
             out.failure(&format!(
                 "the market checks, but the `{method}` backend is not built yet. \
@@ -424,14 +486,42 @@ fn simulate(out: &Output, path: &Path, overrides: &[(String, f64)]) -> u8 {
     0
 }
 
-fn solve_exact(out: &Output, inst: &prillm_compiler::Instance, plot_to: Option<&Path>) -> u8 {
+/// The MILP options from the command line, then the file's solve directive.
+fn milp_options(args: &MilpArgs, file_limit: Option<f64>) -> prillm_runtime::milp::MilpOptions {
+    use prillm_runtime::milp::{MilpOptions, Solver};
+    let defaults = MilpOptions::default();
+    MilpOptions {
+        solver: match args.solver {
+            Some(SolverArg::Microlp) => Solver::Microlp,
+            Some(SolverArg::Cbc) => Solver::Cbc,
+            Some(SolverArg::Highs) => Solver::Highs,
+            None => defaults.solver,
+        },
+        time_limit_s: args.time_limit.or(file_limit).unwrap_or(defaults.time_limit_s),
+        grid_points: args.grid_points as usize,
+        ..defaults
+    }
+}
+
+/// Prices every leader, exactly or by MILP (`milp` given), and reports the solution with its
+/// certificate, the profit curve and the explanation.
+fn solve_and_report(
+    out: &Output,
+    inst: &prillm_compiler::Instance,
+    plot_to: Option<&Path>,
+    milp: Option<&prillm_runtime::milp::MilpOptions>,
+) -> u8 {
     if inst.objectives.is_empty() {
         out.failure("the market has no objective: add `maximize profit(FIRM)` (or use `prillm simulate` to evaluate fixed prices)");
         return DIAGNOSTICS;
     }
     let started = std::time::Instant::now();
     let options = prillm_runtime::Options::default();
-    let solution = match prillm_runtime::nash::solve_leaders(inst, &options) {
+    let solved = match milp {
+        None => prillm_runtime::nash::solve_leaders(inst, &options).map(|s| (s, Vec::new())),
+        Some(m) => milp::solve(out, inst, m),
+    };
+    let (solution, certificates) = match solved {
         Ok(s) => s,
         Err(e) => {
             out.failure(&e.to_string());
@@ -502,11 +592,21 @@ fn solve_exact(out: &Output, inst: &prillm_compiler::Instance, plot_to: Option<&
             "profit_curve": curve,
             "wall_ms": wall.as_secs_f64() * 1e3,
         });
+        let mut doc = doc;
+        if milp.is_some() {
+            doc["milp"] = serde_json::json!(certificates);
+        }
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else if infeasible {
         eprintln!("error: no price in the ranges satisfies the side constraints (infeasible)");
     } else {
-        print!("{}", report::exact(inst, &solution, &eval, &curve, wall));
+        match milp {
+            None => print!("{}", report::exact(inst, &solution, &eval, &curve, wall)),
+            Some(_) => print!(
+                "{}",
+                report::milp(inst, &solution, &eval, &curve, &certificates, wall)
+            ),
+        }
         if let Some(e) = &explanation {
             print!("{}", report::explanation(e));
         }

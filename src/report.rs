@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use prillm_compiler::summary::num;
 use prillm_compiler::Instance;
+use prillm_runtime::milp::Certificate;
 use prillm_runtime::nash::{firm_objective, LeadersSolution};
 use prillm_runtime::Evaluation;
 
@@ -157,12 +158,93 @@ pub fn exact(
     curve: &[(f64, f64)],
     wall: Duration,
 ) -> String {
-    let mut s = String::new();
+    let mut s = prices(inst, sol, eval, curve, "exact prices");
     let _ = writeln!(
         s,
-        "market {}: exact prices (per {})",
-        inst.market, inst.period
+        "certificate: {:?} after {} round(s); Nash gap {}; KKT residual {:.2e}; {:.1} ms",
+        sol.outcome,
+        sol.rounds,
+        num(sol.nash_gap),
+        sol.equilibrium.residual,
+        wall.as_secs_f64() * 1e3
     );
+    s
+}
+
+/// The MILP backend's report: the prices, then each leader's MILP certificate.
+pub fn milp(
+    inst: &Instance,
+    sol: &LeadersSolution,
+    eval: &Evaluation,
+    curve: &[(f64, f64)],
+    certificates: &[(usize, Certificate)],
+    wall: Duration,
+) -> String {
+    let mut s = prices(inst, sol, eval, curve, "MILP prices on the grid");
+    let _ = writeln!(
+        s,
+        "certificate: {:?} after {} round(s); Nash gap {}; KKT residual {:.2e}; {:.1} ms",
+        sol.outcome,
+        sol.rounds,
+        num(sol.nash_gap),
+        sol.equilibrium.residual,
+        wall.as_secs_f64() * 1e3
+    );
+    for (f, c) in certificates {
+        let bound = match (c.bound, c.gap) {
+            (Some(b), Some(g)) => format!("bound {} (gap {:.2e})", num(b), g),
+            _ => "bound not reported by this solver".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "  MILP of firm {}: {} {:?}; objective {} (re-simulated {}); {bound}",
+            inst.firms[*f].name,
+            c.solver.name(),
+            c.status,
+            num(c.milp_objective),
+            num(c.simulated_objective),
+        );
+        let _ = writeln!(
+            s,
+            "    {} columns, {} rows, {} binaries (plain formulation: {}); presolve dropped {} of {} pairs, {} captive users",
+            c.columns,
+            c.rows,
+            c.binaries,
+            c.presolve.binaries_before,
+            c.presolve.pairs_never_used,
+            c.presolve.pairs,
+            c.presolve.captive_users
+        );
+        let _ = writeln!(
+            s,
+            "    loads agree with the exact equilibrium to {:.1e} of demand; row violation {:.1e}; {:.1} ms",
+            c.load_disagreement, c.row_violation, c.wall_ms
+        );
+        for g in &c.grids {
+            let _ = writeln!(
+                s,
+                "    grid of {}: {} points from {} step {}{}",
+                inst.providers[g.provider].name,
+                g.points,
+                num(g.lo),
+                num(g.step),
+                if g.declared { "" } else { " (continuous range discretised; --grid-points)" }
+            );
+        }
+    }
+    s
+}
+
+/// The decided prices, each firm's objective, the profit curve and the market table.
+fn prices(
+    inst: &Instance,
+    sol: &LeadersSolution,
+    eval: &Evaluation,
+    curve: &[(f64, f64)],
+    title: &str,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "market {}: {title} (per {})", inst.market, inst.period);
     for d in &inst.decisions {
         let p = &eval.providers[d.provider];
         let at_bound = if p.price >= d.hi - 1e-12 * d.hi.abs().max(1.0) {
@@ -212,15 +294,6 @@ pub fn exact(
         );
     }
     s.push_str(&table(inst, eval));
-    let _ = writeln!(
-        s,
-        "certificate: {:?} after {} round(s); Nash gap {}; KKT residual {:.2e}; {:.1} ms",
-        sol.outcome,
-        sol.rounds,
-        num(sol.nash_gap),
-        sol.equilibrium.residual,
-        wall.as_secs_f64() * 1e3
-    );
     s
 }
 

@@ -10,6 +10,10 @@ pub enum RuntimeError {
     Numerical(String),
     /// The solver stopped before its tolerance; the best point and its residual are given.
     NotConverged { sweeps: usize, residual: f64 },
+    /// A MILP solver failed, was not built in, or ran out of time without a feasible point.
+    Solver(String),
+    /// A solver's answer did not survive re-simulation: it is not reported as an optimum.
+    Doubtful(String),
 }
 
 impl fmt::Display for RuntimeError {
@@ -21,6 +25,8 @@ impl fmt::Display for RuntimeError {
                 f,
                 "the equilibrium did not converge in {sweeps} sweeps (KKT residual {residual:.3e})"
             ),
+            RuntimeError::Solver(m) => write!(f, "MILP solver: {m}"),
+            RuntimeError::Doubtful(m) => write!(f, "numerically doubtful answer, not reported as an optimum: {m}"),
         }
     }
 }

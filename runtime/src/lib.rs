@@ -9,6 +9,7 @@ pub mod evaluate;
 pub mod explain;
 mod kkt;
 pub mod leader;
+pub mod milp;
 pub mod nash;
 pub mod synthetic;
 

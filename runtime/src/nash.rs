@@ -22,7 +22,7 @@ const MAX_COORDINATE_SWEEPS: usize = 50;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
-    /// One firm, one decided price: the global optimum.
+    /// One firm: the global optimum (one decided price, or all of them jointly by MILP).
     Optimal,
     /// One firm, several prices: coordinate-wise optimal (no single price can improve).
     Local,
@@ -110,6 +110,23 @@ fn best_response(
 
 /// Prices every decision: one firm's (local) optimum, or a price equilibrium among firms.
 pub fn solve_leaders(inst: &Instance, opts: &Options) -> Result<LeadersSolution, RuntimeError> {
+    let mut exact = |f: usize, prices: &[f64]| best_response(inst, f, prices, opts);
+    solve_leaders_by(inst, opts, false, &mut exact)
+}
+
+/// A firm's best response to the prices: its new prices, or `None` when none of its prices
+/// satisfies the side constraints.
+pub type BestResponse<'a> = dyn FnMut(usize, &[f64]) -> Result<Option<Vec<f64>>, RuntimeError> + 'a;
+
+/// The best-response loop with any best response. `joint` says the best response optimises
+/// all of a firm's prices together (the MILP does), so one firm's answer is `Optimal` even
+/// with several prices.
+pub fn solve_leaders_by(
+    inst: &Instance,
+    opts: &Options,
+    joint: bool,
+    best_response: &mut BestResponse,
+) -> Result<LeadersSolution, RuntimeError> {
     let leaders: Vec<usize> = inst.objectives.iter().map(|o| o.firm).collect();
     if leaders.is_empty() {
         return Err(RuntimeError::BadInstance(
@@ -124,7 +141,7 @@ pub fn solve_leaders(inst: &Instance, opts: &Options) -> Result<LeadersSolution,
         rounds += 1;
         let mut moved = false;
         for &f in &leaders {
-            let Some(next) = best_response(inst, f, &prices, opts)? else {
+            let Some(next) = best_response(f, &prices)? else {
                 outcome = Some(Outcome::Infeasible);
                 break;
             };
@@ -143,7 +160,7 @@ pub fn solve_leaders(inst: &Instance, opts: &Options) -> Result<LeadersSolution,
                 .iter()
                 .filter(|d| d.firm == leaders[0])
                 .count();
-            outcome = Some(if decisions == 1 {
+            outcome = Some(if decisions == 1 || joint {
                 Outcome::Optimal
             } else {
                 Outcome::Local
@@ -171,7 +188,7 @@ pub fn solve_leaders(inst: &Instance, opts: &Options) -> Result<LeadersSolution,
         let gain = if outcome == Outcome::Optimal || outcome == Outcome::Infeasible {
             0.0
         } else {
-            match best_response(inst, f, &prices, opts)? {
+            match best_response(f, &prices)? {
                 Some(dev) => {
                     let e = solve(inst, &dev, Some(&eq), opts)?;
                     (firm_objective(inst, f, &dev, &e.loads) - now).max(0.0)

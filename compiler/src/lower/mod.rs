@@ -1,6 +1,9 @@
 //! Lowering: checked market → numeric forms the runtime consumes.
 
 mod instance;
+pub mod milp;
+pub mod origins;
 pub mod sample;
 
 pub use instance::*;
+pub use origins::Origins;
