@@ -93,7 +93,8 @@ enum Command {
         /// Where the example segments are (premium, economy, coding, translation).
         #[arg(long, default_value = "examples")]
         examples: PathBuf,
-        /// Skip the largest sizes (1000×1000 equilibrium, 500-provider market).
+        /// Skip the largest sizes (exact: 1000×1000 equilibrium, 500 providers; milp: a
+        /// 5 s limit and the small markets only).
         #[arg(long)]
         quick: bool,
     },
@@ -149,6 +150,8 @@ enum SolverArg {
 enum BenchBackend {
     /// The equilibrium's throughput and the exact price against a dense grid.
     Exact,
+    /// Each MILP solver in this build against the exact price on the same grid, by size.
+    Milp,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -206,6 +209,11 @@ fn main() -> ExitCode {
             examples,
             quick,
         } => bench_exact(&out, &examples, quick),
+        Command::Bench {
+            backend: BenchBackend::Milp,
+            quick,
+            ..
+        } => milp::bench(quick),
     };
     ExitCode::from(code)
 }
@@ -383,7 +391,13 @@ fn compile(
 ) -> u8 {
     if matches!(emit, Some(Emit::Lp | Emit::Mps)) {
         let mps = emit == Some(Emit::Mps);
-        return milp::emit(out, path, mps, output, &milp_options(&milp_args.clone(), None));
+        return milp::emit(
+            out,
+            path,
+            mps,
+            output,
+            &milp_options(&milp_args.clone(), None),
+        );
     }
     let inst = match instance(out, path) {
         Ok(i) => i,
@@ -415,7 +429,9 @@ fn compile(
             }
             if method == "milp" {
                 let limit = match inst.solve {
-                    Some(prillm_compiler::lower::SolveMethod::Milp { time_limit_s }) => time_limit_s,
+                    Some(prillm_compiler::lower::SolveMethod::Milp { time_limit_s }) => {
+                        time_limit_s
+                    }
                     _ => None,
                 };
                 let options = milp_options(milp_args, limit);
@@ -497,7 +513,10 @@ fn milp_options(args: &MilpArgs, file_limit: Option<f64>) -> prillm_runtime::mil
             Some(SolverArg::Highs) => Solver::Highs,
             None => defaults.solver,
         },
-        time_limit_s: args.time_limit.or(file_limit).unwrap_or(defaults.time_limit_s),
+        time_limit_s: args
+            .time_limit
+            .or(file_limit)
+            .unwrap_or(defaults.time_limit_s),
         grid_points: args.grid_points as usize,
         ..defaults
     }
@@ -611,7 +630,19 @@ fn solve_and_report(
             print!("{}", report::explanation(e));
         }
     }
-    if infeasible {
+    // A time limit gives a feasible point, not a proven optimum: say so and fail.
+    let unproven: Vec<&str> = certificates
+        .iter()
+        .filter(|(_, c)| c.status != prillm_runtime::milp::SolveStatus::Optimal)
+        .map(|(f, _)| inst.firms[*f].name.as_str())
+        .collect();
+    if !unproven.is_empty() {
+        eprintln!(
+            "error: the MILP time limit was reached for {}: the prices above are the best found, not a proven optimum (see the bound and gap)",
+            unproven.join(", ")
+        );
+    }
+    if infeasible || !unproven.is_empty() {
         DIAGNOSTICS
     } else {
         0

@@ -206,13 +206,14 @@ pub fn milp(
         );
         let _ = writeln!(
             s,
-            "    {} columns, {} rows, {} binaries (plain formulation: {}); presolve dropped {} of {} pairs, {} captive users",
+            "    {} columns, {} rows, {} binaries (plain formulation: {}); presolve: of {} pairs {} never used, {} always; {} captive users",
             c.columns,
             c.rows,
             c.binaries,
             c.presolve.binaries_before,
-            c.presolve.pairs_never_used,
             c.presolve.pairs,
+            c.presolve.pairs_never_used,
+            c.presolve.pairs_always_used,
             c.presolve.captive_users
         );
         let _ = writeln!(
@@ -228,7 +229,11 @@ pub fn milp(
                 g.points,
                 num(g.lo),
                 num(g.step),
-                if g.declared { "" } else { " (continuous range discretised; --grid-points)" }
+                if g.declared {
+                    ""
+                } else {
+                    " (continuous range discretised; --grid-points)"
+                }
             );
         }
     }

@@ -172,9 +172,9 @@ fn compile_prices_one_decision_exactly_and_says_what_is_not_built() {
         .map(|f| f["objective"].as_f64().unwrap())
         .sum();
     assert!(t["solution"]["nash_gap"].as_f64().unwrap() <= 1e-6 * objective);
-    let milp = prillm(&["compile", "--backend", "milp", "examples/coding.market"]);
-    assert_eq!(milp.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&milp.stderr).contains("not built yet"));
+    let network = prillm(&["compile", "--backend", "network", "examples/coding.market"]);
+    assert_eq!(network.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&network.stderr).contains("not built yet"));
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Measurements shared by `cargo bench` and `prillm bench exact`: the equilibrium's
-//! throughput, and the exact price against a dense grid of re-solved equilibria.
+//! Measurements shared by `cargo bench` and `prillm bench exact|milp`: the equilibrium's
+//! throughput, the exact price against a dense grid of re-solved equilibria, and each MILP
+//! solver against the exact price on the same grid.
 
 use std::time::Instant;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 use crate::equilibrium::{solve, Options};
 use crate::error::RuntimeError;
 use crate::leader::optimise;
+use crate::milp::{MilpOptions, SolveStatus};
 use crate::synthetic::market;
 
 #[derive(Clone, Debug, Serialize)]
@@ -112,4 +114,68 @@ pub fn leader_vs_grid(
 pub fn generated(m: usize, n: usize) -> Instance {
     let mut rng = ChaCha8Rng::seed_from_u64(m as u64);
     market(n, m, 0, &mut rng)
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MilpRow {
+    pub providers: usize,
+    pub users: usize,
+    pub grid_points: usize,
+    pub solver: &'static str,
+    pub binaries: usize,
+    pub milp_ms: f64,
+    /// `optimal`, `time_limit`, or why it failed.
+    pub status: String,
+    pub milp_objective: Option<f64>,
+    pub exact_ms: f64,
+    pub exact_objective: f64,
+}
+
+/// A generated market for the MILP benchmark: provider 0 decided on `points` grid prices
+/// over [0, 10], its profit maximised.
+pub fn milp_market(m: usize, n: usize, points: usize) -> Instance {
+    let mut inst = generated(m, n);
+    inst.decisions[0].step = Some(10.0 / (points - 1) as f64);
+    inst.objectives = vec![prillm_compiler::lower::ObjectiveInfo {
+        firm: 0,
+        maximize: prillm_compiler::lower::ObjectiveFn::Profit,
+    }];
+    inst
+}
+
+/// One MILP solve of firm 0 beside the exact runtime's optimum on the same grid.
+pub fn milp_vs_exact(inst: &Instance, options: &MilpOptions) -> Result<MilpRow, RuntimeError> {
+    let t = Instant::now();
+    let exact = optimise(inst, 0, &inst.price, &Options::default())?;
+    let exact_ms = t.elapsed().as_secs_f64() * 1e3;
+    let binaries = crate::milp::program(inst, 0, &inst.price, options)
+        .map(|p| p.binaries())
+        .unwrap_or(0);
+    let t = Instant::now();
+    let solved = crate::milp::solve_firm(inst, 0, &inst.price, options);
+    let milp_ms = t.elapsed().as_secs_f64() * 1e3;
+    let (status, milp_objective) = match solved {
+        Ok(Some(s)) => (
+            match s.certificate.status {
+                SolveStatus::Optimal => "optimal".to_string(),
+                SolveStatus::TimeLimit => "time_limit".to_string(),
+                SolveStatus::Infeasible => "infeasible".to_string(),
+            },
+            Some(s.objective),
+        ),
+        Ok(None) => ("infeasible".to_string(), None),
+        Err(e) => (e.to_string(), None),
+    };
+    Ok(MilpRow {
+        providers: inst.n_providers(),
+        users: inst.n_users(),
+        grid_points: inst.decisions[0].grid().map_or(0, |g| g.len()),
+        solver: options.solver.name(),
+        binaries,
+        milp_ms,
+        status,
+        milp_objective,
+        exact_ms,
+        exact_objective: exact.objective,
+    })
 }

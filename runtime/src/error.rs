@@ -26,7 +26,10 @@ impl fmt::Display for RuntimeError {
                 "the equilibrium did not converge in {sweeps} sweeps (KKT residual {residual:.3e})"
             ),
             RuntimeError::Solver(m) => write!(f, "MILP solver: {m}"),
-            RuntimeError::Doubtful(m) => write!(f, "numerically doubtful answer, not reported as an optimum: {m}"),
+            RuntimeError::Doubtful(m) => write!(
+                f,
+                "numerically doubtful answer, not reported as an optimum: {m}"
+            ),
         }
     }
 }

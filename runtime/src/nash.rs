@@ -34,6 +34,8 @@ pub enum Outcome {
     RoundLimit,
     /// No price satisfies the side constraints.
     Infeasible,
+    /// A MILP stopped at its time limit: the best point found, not a proven optimum.
+    TimeLimit,
 }
 
 #[derive(Clone, Debug, Serialize)]

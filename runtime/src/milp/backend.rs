@@ -1,7 +1,10 @@
 //! The MILP solvers good_lp gives us, behind one function: build the model from a
 //! [`LinearProgram`], solve it under a time limit, return the column values and status.
 
-use good_lp::{variable, Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus, SolverModel, Variable, WithTimeLimit};
+use good_lp::{
+    variable, Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus, SolverModel,
+    Variable, WithInitialSolution, WithTimeLimit,
+};
 use prillm_compiler::lower::milp::LinearProgram;
 use prillm_compiler::lower::Relation;
 use serde::Serialize;
@@ -48,8 +51,8 @@ impl Solver {
     /// (measured by `prillm bench milp`, docs/benchmarks.md).
     pub fn practical_binaries(self) -> usize {
         match self {
-            Solver::Microlp => 40,
-            Solver::Cbc | Solver::Highs => 2000,
+            Solver::Microlp => 80,
+            Solver::Cbc | Solver::Highs => 200,
         }
     }
 }
@@ -147,12 +150,20 @@ fn failure(e: ResolutionError) -> Result<RawSolution, BackendError> {
             values: Vec::new(),
             bound: None,
         }),
-        ResolutionError::Other(m) if m.contains("Time limit") => Err(BackendError::NoSolutionInTime),
+        ResolutionError::Other(m) if m.contains("Time limit") => {
+            Err(BackendError::NoSolutionInTime)
+        }
         e => Err(BackendError::Failed(e.to_string())),
     }
 }
 
-pub(super) fn solve(program: &LinearProgram, solver: Solver, time_limit_s: f64) -> Result<RawSolution, BackendError> {
+/// Solves `program`; `start` is a feasible point to begin from (a MIP start), if known.
+pub(super) fn solve(
+    program: &LinearProgram,
+    solver: Solver,
+    time_limit_s: f64,
+    start: Option<&[f64]>,
+) -> Result<RawSolution, BackendError> {
     if !solver.compiled_in() {
         return Err(BackendError::NotCompiled(solver));
     }
@@ -163,6 +174,9 @@ pub(super) fn solve(program: &LinearProgram, solver: Solver, time_limit_s: f64) 
         vars,
     } = model(program);
     let values = |s: &dyn Fn(Variable) -> f64| columns.iter().map(|&c| s(c)).collect::<Vec<f64>>();
+    let initial: Vec<(Variable, f64)> = start
+        .map(|x| columns.iter().copied().zip(x.iter().copied()).collect())
+        .unwrap_or_default();
     match solver {
         Solver::Microlp => {
             let problem = vars
@@ -170,6 +184,11 @@ pub(super) fn solve(program: &LinearProgram, solver: Solver, time_limit_s: f64) 
                 .using(good_lp::microlp)
                 .with_all(constraints)
                 .with_time_limit(time_limit_s);
+            let problem = if initial.is_empty() {
+                problem
+            } else {
+                problem.with_initial_solution(initial)
+            };
             match problem.solve() {
                 Ok(s) => Ok(RawSolution {
                     status: status(s.status()),
@@ -188,6 +207,11 @@ pub(super) fn solve(program: &LinearProgram, solver: Solver, time_limit_s: f64) 
             problem.set_parameter("ratioGap", "0");
             problem.set_parameter("allowableGap", "1e-9");
             let problem = problem.with_all(constraints).with_time_limit(time_limit_s);
+            let problem = if initial.is_empty() {
+                problem
+            } else {
+                problem.with_initial_solution(initial)
+            };
             match problem.solve() {
                 Ok(s) => Ok(RawSolution {
                     status: status(s.status()),
@@ -206,6 +230,11 @@ pub(super) fn solve(program: &LinearProgram, solver: Solver, time_limit_s: f64) 
                 .set_mip_rel_gap(0.0)
                 .map_err(|e| BackendError::Failed(e.to_string()))?
                 .set_time_limit(time_limit_s);
+            let problem = if initial.is_empty() {
+                problem
+            } else {
+                problem.with_initial_solution(initial)
+            };
             match problem.solve() {
                 Ok(s) => Ok(RawSolution {
                     status: status(s.status()),

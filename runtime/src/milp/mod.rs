@@ -4,11 +4,14 @@
 //! objective is the re-simulated one. Several firms take turns (best response, as in `nash`).
 
 mod backend;
+mod start;
 
 use std::time::Instant;
 
 pub use backend::{SolveStatus, Solver};
-use prillm_compiler::lower::milp::{self, LinearProgram, MilpError, MilpSpec, Presolve, PriceGrid, Source};
+use prillm_compiler::lower::milp::{
+    self, LinearProgram, MilpError, MilpSpec, Presolve, PriceGrid, Source,
+};
 use prillm_compiler::lower::Instance;
 use serde::Serialize;
 
@@ -29,6 +32,8 @@ pub struct MilpOptions {
     /// Largest disagreement between the program's loads and the re-simulated equilibrium,
     /// relative to total demand, before the answer is called doubtful.
     pub load_tolerance: f64,
+    /// Start the solver from the exact runtime's coordinate-wise optimum (a MIP start).
+    pub warm_start: bool,
 }
 
 impl Default for MilpOptions {
@@ -39,6 +44,7 @@ impl Default for MilpOptions {
             grid_points: 41,
             one_hot_limit: 64,
             load_tolerance: 1e-5,
+            warm_start: true,
         }
     }
 }
@@ -95,19 +101,38 @@ pub struct FirmSolution {
 }
 
 /// Lowers the problem of `firm` with every other price at `prices`.
-pub fn program(inst: &Instance, firm: usize, prices: &[f64], options: &MilpOptions) -> Result<LinearProgram, MilpError> {
+pub fn program(
+    inst: &Instance,
+    firm: usize,
+    prices: &[f64],
+    options: &MilpOptions,
+) -> Result<LinearProgram, MilpError> {
     milp::lower(inst, &options.spec(inst, firm, prices))
 }
 
 /// Solves firm `firm`'s problem; `None` when no grid price satisfies the side constraints.
-pub fn solve_firm(inst: &Instance, firm: usize, prices: &[f64], options: &MilpOptions) -> Result<Option<FirmSolution>, RuntimeError> {
+pub fn solve_firm(
+    inst: &Instance,
+    firm: usize,
+    prices: &[f64],
+    options: &MilpOptions,
+) -> Result<Option<FirmSolution>, RuntimeError> {
     let started = Instant::now();
     let program = match program(inst, firm, prices, options) {
         Ok(p) => p,
         Err(MilpError::Infeasible(_)) => return Ok(None),
         Err(e) => return Err(RuntimeError::Solver(e.to_string())),
     };
-    let raw = match backend::solve(&program, options.solver, options.time_limit_s) {
+    let start = options
+        .warm_start
+        .then(|| start_point(inst, firm, prices, &program))
+        .flatten();
+    let raw = match backend::solve(
+        &program,
+        options.solver,
+        options.time_limit_s,
+        start.as_deref(),
+    ) {
         Ok(r) => r,
         Err(BackendError::NotCompiled(s)) => {
             return Err(RuntimeError::Solver(format!(
@@ -124,7 +149,10 @@ pub fn solve_firm(inst: &Instance, firm: usize, prices: &[f64], options: &MilpOp
             )))
         }
         Err(BackendError::Failed(m)) => {
-            return Err(RuntimeError::Solver(format!("{} failed: {m}", options.solver.name())))
+            return Err(RuntimeError::Solver(format!(
+                "{} failed: {m}",
+                options.solver.name()
+            )))
         }
     };
     if raw.status == SolveStatus::Infeasible {
@@ -132,11 +160,20 @@ pub fn solve_firm(inst: &Instance, firm: usize, prices: &[f64], options: &MilpOp
     }
     let x = &raw.values;
     let row_violation = program.violation(x);
-    if !(row_violation <= 1e-6) {
-        return Err(RuntimeError::Doubtful(format!(
-            "{}'s solution violates the program by {row_violation:.2e} (relative){}",
+    // NaN counts as a violation.
+    let violates = row_violation.is_nan() || row_violation > 1e-6;
+    if raw.status == SolveStatus::TimeLimit && violates {
+        // CBC returns its last LP point when it stops before any feasible one.
+        return Err(RuntimeError::Solver(format!(
+            "{} found no feasible point within the time limit of {} s",
             options.solver.name(),
-            if raw.status == SolveStatus::TimeLimit { "; the time limit was reached" } else { "" }
+            options.time_limit_s
+        )));
+    }
+    if violates {
+        return Err(RuntimeError::Doubtful(format!(
+            "{}'s solution violates the program by {row_violation:.2e} (relative)",
+            options.solver.name(),
         )));
     }
     // Decided prices snap to their grid points; every other price is as given.
@@ -157,7 +194,7 @@ pub fn solve_firm(inst: &Instance, firm: usize, prices: &[f64], options: &MilpOp
     }
     let milp_objective = program.objective_value(x);
     let simulated_objective = firm_objective(inst, firm, &chosen, &eq.loads);
-    if !(load_disagreement <= options.load_tolerance) {
+    if load_disagreement.is_nan() || load_disagreement > options.load_tolerance {
         return Err(RuntimeError::Doubtful(format!(
             "the MILP's follower loads differ from the re-simulated equilibrium by {load_disagreement:.2e} of total demand (tolerance {:.0e}); MILP objective {milp_objective:.6e}, re-simulated {simulated_objective:.6e}",
             options.load_tolerance
@@ -191,21 +228,69 @@ pub fn solve_firm(inst: &Instance, firm: usize, prices: &[f64], options: &MilpOp
     }))
 }
 
+/// The MIP start: each decided price of the firm set in turn by the exact single-price
+/// method (on the program's grid), then the equilibrium there. `None` when that point is
+/// not feasible for the program (a side constraint, or a price off the grid).
+fn start_point(
+    inst: &Instance,
+    firm: usize,
+    prices: &[f64],
+    program: &LinearProgram,
+) -> Option<Vec<f64>> {
+    let mut on_grid = inst.clone();
+    for d in on_grid.decisions.iter_mut() {
+        if let Some(g) = program.grids.iter().find(|g| g.provider == d.provider) {
+            d.lo = g.lo;
+            d.hi = g.point(g.points - 1);
+            d.step = Some(g.step);
+        }
+    }
+    let mut p = prices.to_vec();
+    let opts = Options::default();
+    for _ in 0..3 {
+        for (d, dec) in on_grid
+            .decisions
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.firm == firm)
+        {
+            let r = crate::leader::optimise(&on_grid, d, &p, &opts).ok()?;
+            if r.status != crate::leader::Status::Optimal {
+                return None;
+            }
+            p[dec.provider] = r.price;
+        }
+    }
+    let eq = solve(inst, &p, None, &opts).ok()?;
+    let x = start::values(program, inst, &p, &eq)?;
+    (program.violation(&x) <= 1e-9).then_some(x)
+}
+
 /// Every leader priced by MILP: one firm's optimum on its grids (all its prices jointly), or
 /// a price equilibrium among firms by best response. Returns the last certificate of each
 /// leader firm beside the solution.
-pub fn solve_leaders(inst: &Instance, options: &MilpOptions) -> Result<(LeadersSolution, Vec<(usize, Certificate)>), RuntimeError> {
+pub fn solve_leaders(
+    inst: &Instance,
+    options: &MilpOptions,
+) -> Result<(LeadersSolution, Vec<(usize, Certificate)>), RuntimeError> {
     let mut certificates: Vec<(usize, Certificate)> = Vec::new();
-    let mut best_response = |firm: usize, prices: &[f64]| -> Result<Option<Vec<f64>>, RuntimeError> {
-        let Some(s) = solve_firm(inst, firm, prices, options)? else {
-            return Ok(None);
+    let mut best_response =
+        |firm: usize, prices: &[f64]| -> Result<Option<Vec<f64>>, RuntimeError> {
+            let Some(s) = solve_firm(inst, firm, prices, options)? else {
+                return Ok(None);
+            };
+            certificates.retain(|(f, _)| *f != firm);
+            certificates.push((firm, s.certificate));
+            Ok(Some(s.prices))
         };
-        certificates.retain(|(f, _)| *f != firm);
-        certificates.push((firm, s.certificate));
-        Ok(Some(s.prices))
-    };
-    let solution = nash::solve_leaders_by(inst, &Options::default(), true, &mut best_response)?;
+    let mut solution = nash::solve_leaders_by(inst, &Options::default(), true, &mut best_response)?;
     certificates.sort_by_key(|(f, _)| *f);
+    if certificates
+        .iter()
+        .any(|(_, c)| c.status == SolveStatus::TimeLimit)
+    {
+        solution.outcome = nash::Outcome::TimeLimit;
+    }
     Ok((solution, certificates))
 }
 

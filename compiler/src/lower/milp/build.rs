@@ -32,7 +32,14 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn column(&mut self, name: String, lo: f64, hi: f64, integer: bool, meaning: ColumnMeaning) -> usize {
+    fn column(
+        &mut self,
+        name: String,
+        lo: f64,
+        hi: f64,
+        integer: bool,
+        meaning: ColumnMeaning,
+    ) -> usize {
         self.columns.push(Column {
             name,
             lo,
@@ -42,7 +49,14 @@ impl<'a> Builder<'a> {
         });
         self.columns.len() - 1
     }
-    fn row(&mut self, name: String, terms: Terms, relation: Relation, rhs: f64, meaning: RowMeaning) {
+    fn row(
+        &mut self,
+        name: String,
+        terms: Terms,
+        relation: Relation,
+        rhs: f64,
+        meaning: RowMeaning,
+    ) {
         self.rows.push(Row {
             name,
             terms: terms.into_vec(),
@@ -150,14 +164,25 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
     let Bounds {
         usable,
         pairs_never_used,
-        load_max,
-        captive_load,
+        flow_lo,
+        flow_hi,
+        load_lo,
+        load_hi: load_max,
         lambda,
         big_m,
     } = bounds::compute(inst, &price_range, &demand, &capacity, &weight);
     let captive: Vec<bool> = (0..n)
         .map(|i| (0..m).filter(|&j| usable[i * m + j]).count() == 1)
         .collect();
+    // The load of captive users: a constant in each load row.
+    let mut captive_load = vec![0.0; m];
+    for i in (0..n).filter(|&i| captive[i]) {
+        for j in (0..m).filter(|&j| usable[i * m + j]) {
+            captive_load[j] += demand[i];
+        }
+    }
+    // Pairs that carry flow at every allowed price need no binary.
+    let always = |i: usize, j: usize| flow_lo[i * m + j] > 0.0;
 
     let mut b = Builder {
         inst,
@@ -170,7 +195,13 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
     let load: Vec<usize> = (0..m)
         .map(|j| {
             let name = b.names.name("x", &[b.provider(j)]);
-            b.column(name, captive_load[j], load_max[j].max(captive_load[j]), false, ColumnMeaning::Load { provider: j })
+            b.column(
+                name,
+                load_lo[j],
+                load_max[j].max(load_lo[j]),
+                false,
+                ColumnMeaning::Load { provider: j },
+            )
         })
         .collect();
     let revenue_needed = goal != ObjectiveFn::Share;
@@ -179,7 +210,13 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
         let j = g.provider;
         let pname = b.provider(j).to_string();
         let name = b.names.name("p", &[&pname]);
-        let price = b.column(name, g.lo, g.point(g.points - 1), false, ColumnMeaning::Price { provider: j });
+        let price = b.column(
+            name,
+            g.lo,
+            g.point(g.points - 1),
+            false,
+            ColumnMeaning::Price { provider: j },
+        );
         let parts = match g.encoding {
             GridEncoding::OneHot => g.points,
             GridEncoding::Binary => bits(g.points),
@@ -187,8 +224,20 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
         let selectors: Vec<usize> = (0..parts)
             .map(|k| {
                 let (prefix, meaning) = match g.encoding {
-                    GridEncoding::OneHot => ("y", ColumnMeaning::PricePoint { provider: j, point: k }),
-                    GridEncoding::Binary => ("u", ColumnMeaning::PriceBit { provider: j, bit: k }),
+                    GridEncoding::OneHot => (
+                        "y",
+                        ColumnMeaning::PricePoint {
+                            provider: j,
+                            point: k,
+                        },
+                    ),
+                    GridEncoding::Binary => (
+                        "u",
+                        ColumnMeaning::PriceBit {
+                            provider: j,
+                            bit: k,
+                        },
+                    ),
                 };
                 let name = b.names.name(prefix, &[&pname, &k.to_string()]);
                 b.column(name, 0.0, 1.0, true, meaning)
@@ -198,7 +247,16 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
             (0..parts)
                 .map(|k| {
                     let name = b.names.name("w", &[&pname, &k.to_string()]);
-                    b.column(name, 0.0, load_max[j], false, ColumnMeaning::RevenuePart { provider: j, part: k })
+                    b.column(
+                        name,
+                        0.0,
+                        load_max[j],
+                        false,
+                        ColumnMeaning::RevenuePart {
+                            provider: j,
+                            part: k,
+                        },
+                    )
                 })
                 .collect()
         } else {
@@ -221,16 +279,47 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
             continue;
         }
         let name = b.names.name("lam", &[&uname]);
-        lambda_col[i] = Some(b.column(name, lambda[i].0, lambda[i].1, false, ColumnMeaning::Multiplier { user: i }));
+        lambda_col[i] = Some(b.column(
+            name,
+            lambda[i].0,
+            lambda[i].1,
+            false,
+            ColumnMeaning::Multiplier { user: i },
+        ));
         for j in (0..m).filter(|&j| usable[i * m + j]) {
             let pname = b.provider(j).to_string();
             let name = b.names.name("f", &[&uname, &pname]);
-            flows[i * m + j] = Source::Column(b.column(name, 0.0, demand[i], false, ColumnMeaning::Flow { user: i, provider: j }));
-            let name = b.names.name("z", &[&uname, &pname]);
-            active[i * m + j] = Some(b.column(name, 0.0, 1.0, true, ColumnMeaning::Active { user: i, provider: j }));
+            flows[i * m + j] = Source::Column(b.column(
+                name,
+                flow_lo[i * m + j],
+                flow_hi[i * m + j],
+                false,
+                ColumnMeaning::Flow {
+                    user: i,
+                    provider: j,
+                },
+            ));
+            if !always(i, j) {
+                let name = b.names.name("z", &[&uname, &pname]);
+                active[i * m + j] = Some(b.column(
+                    name,
+                    0.0,
+                    1.0,
+                    true,
+                    ColumnMeaning::Active {
+                        user: i,
+                        provider: j,
+                    },
+                ));
+            }
         }
     }
-    let price_of = |j: usize| grids.iter().position(|g| g.provider == j).map(|k| price_columns[k].price);
+    let price_of = |j: usize| {
+        grids
+            .iter()
+            .position(|g| g.provider == j)
+            .map(|k| price_columns[k].price)
+    };
 
     // Followers: demand, loads, and each pair's KKT conditions.
     for i in (0..n).filter(|&i| !captive[i]) {
@@ -242,7 +331,13 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
             }
         }
         let name = b.names.name("demand", &[&uname]);
-        b.row(name, t, Relation::Eq, demand[i], RowMeaning::Demand { user: i });
+        b.row(
+            name,
+            t,
+            Relation::Eq,
+            demand[i],
+            RowMeaning::Demand { user: i },
+        );
     }
     for j in 0..m {
         let mut t = Terms::default();
@@ -253,13 +348,20 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
             }
         }
         let name = b.names.name("load", &[b.provider(j)]);
-        b.row(name, t, Relation::Eq, captive_load[j], RowMeaning::LoadDefinition { provider: j });
+        b.row(
+            name,
+            t,
+            Relation::Eq,
+            captive_load[j],
+            RowMeaning::LoadDefinition { provider: j },
+        );
     }
     for i in (0..n).filter(|&i| !captive[i]) {
         let lam = lambda_col[i].expect("non-captive users have a multiplier");
         for j in (0..m).filter(|&j| usable[i * m + j]) {
-            let Source::Column(f) = flows[i * m + j] else { continue };
-            let z = active[i * m + j].expect("usable pairs have a binary");
+            let Source::Column(f) = flows[i * m + j] else {
+                continue;
+            };
             // MC_ij − λ_i = [p_j] + s_ij + (g_i/α_j)(x_j + f_ij) − λ_i.
             let mut constant = inst.static_cost(i, j);
             let mut t = Terms::default();
@@ -277,16 +379,57 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
             let (uname, pname) = (b.user(i).to_string(), b.provider(j).to_string());
             let name = b.names.name("kkt", &[&uname, &pname]);
             let slack = Terms(t.0.clone());
-            b.row(name, t, Relation::Ge, -constant, RowMeaning::Stationarity { user: i, provider: j });
+            let Some(z) = active[i * m + j] else {
+                // Always used: at the margin, no binary.
+                b.row(
+                    name,
+                    t,
+                    Relation::Eq,
+                    -constant,
+                    RowMeaning::Stationarity {
+                        user: i,
+                        provider: j,
+                    },
+                );
+                continue;
+            };
+            b.row(
+                name,
+                t,
+                Relation::Ge,
+                -constant,
+                RowMeaning::Stationarity {
+                    user: i,
+                    provider: j,
+                },
+            );
             let big = big_m[i * m + j];
             let mut slack = slack;
             slack.add(z, big);
             let name = b.names.name("slack", &[&uname, &pname]);
-            b.row(name, slack, Relation::Le, big - constant, RowMeaning::Complementarity { user: i, provider: j });
+            b.row(
+                name,
+                slack,
+                Relation::Le,
+                big - constant,
+                RowMeaning::Complementarity {
+                    user: i,
+                    provider: j,
+                },
+            );
             let mut t = Terms::default();
-            t.add(f, 1.0).add(z, -demand[i]);
+            t.add(f, 1.0).add(z, -flow_hi[i * m + j]);
             let name = b.names.name("use", &[&uname, &pname]);
-            b.row(name, t, Relation::Le, 0.0, RowMeaning::UseIfActive { user: i, provider: j });
+            b.row(
+                name,
+                t,
+                Relation::Le,
+                0.0,
+                RowMeaning::UseIfActive {
+                    user: i,
+                    provider: j,
+                },
+            );
         }
     }
 
@@ -301,14 +444,26 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
                     t.add(y, 1.0);
                 });
                 let name = b.names.name("pick", &[&pname]);
-                b.row(name, t, Relation::Eq, 1.0, RowMeaning::PickOnePoint { provider: j });
+                b.row(
+                    name,
+                    t,
+                    Relation::Eq,
+                    1.0,
+                    RowMeaning::PickOnePoint { provider: j },
+                );
                 let mut t = Terms::default();
                 t.add(cols.price, 1.0);
                 for (k, &y) in cols.selectors.iter().enumerate() {
                     t.add(y, -g.point(k));
                 }
                 let name = b.names.name("price", &[&pname]);
-                b.row(name, t, Relation::Eq, 0.0, RowMeaning::PriceDefinition { provider: j });
+                b.row(
+                    name,
+                    t,
+                    Relation::Eq,
+                    0.0,
+                    RowMeaning::PriceDefinition { provider: j },
+                );
                 if !cols.revenue.is_empty() {
                     let mut t = Terms::default();
                     cols.revenue.iter().for_each(|&w| {
@@ -316,12 +471,27 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
                     });
                     t.add(load[j], -1.0);
                     let name = b.names.name("rev", &[&pname]);
-                    b.row(name, t, Relation::Eq, 0.0, RowMeaning::RevenueSplit { provider: j });
+                    b.row(
+                        name,
+                        t,
+                        Relation::Eq,
+                        0.0,
+                        RowMeaning::RevenueSplit { provider: j },
+                    );
                     for (k, (&w, &y)) in cols.revenue.iter().zip(&cols.selectors).enumerate() {
                         let mut t = Terms::default();
                         t.add(w, 1.0).add(y, -load_max[j]);
                         let name = b.names.name("revcap", &[&pname, &k.to_string()]);
-                        b.row(name, t, Relation::Le, 0.0, RowMeaning::RevenueLink { provider: j, part: k });
+                        b.row(
+                            name,
+                            t,
+                            Relation::Le,
+                            0.0,
+                            RowMeaning::RevenueLink {
+                                provider: j,
+                                part: k,
+                            },
+                        );
                     }
                 }
             }
@@ -336,18 +506,33 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
                     index.add(u, weight);
                 }
                 let name = b.names.name("price", &[&pname]);
-                b.row(name, t, Relation::Eq, g.lo, RowMeaning::PriceDefinition { provider: j });
+                b.row(
+                    name,
+                    t,
+                    Relation::Eq,
+                    g.lo,
+                    RowMeaning::PriceDefinition { provider: j },
+                );
                 let largest = ((1u64 << cols.selectors.len()) - 1) as f64;
                 if largest > (g.points - 1) as f64 {
                     let name = b.names.name("grid", &[&pname]);
-                    b.row(name, index, Relation::Le, (g.points - 1) as f64, RowMeaning::GridLimit { provider: j });
+                    b.row(
+                        name,
+                        index,
+                        Relation::Le,
+                        (g.points - 1) as f64,
+                        RowMeaning::GridLimit { provider: j },
+                    );
                 }
                 // w_b = u_b · x_j, exact for binary u_b (McCormick):
                 // w_b ≤ X u_b, w_b ≤ x_j, w_b ≥ x_j − X (1 − u_b).
                 let cap = load_max[j];
                 for (bit, (&w, &u)) in cols.revenue.iter().zip(&cols.selectors).enumerate() {
                     let tag = bit.to_string();
-                    let meaning = RowMeaning::RevenueLink { provider: j, part: bit };
+                    let meaning = RowMeaning::RevenueLink {
+                        provider: j,
+                        part: bit,
+                    };
                     let mut t = Terms::default();
                     t.add(w, 1.0).add(u, -cap);
                     let name = b.names.name("revcap", &[&pname, &tag]);
@@ -421,7 +606,11 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
     // The objective, in units of `unit` usd per period (or a share).
     let mut objective = Terms::default();
     for &j in &firm.providers {
-        let cost = if goal == ObjectiveFn::Profit { inst.cost[j] } else { 0.0 };
+        let cost = if goal == ObjectiveFn::Profit {
+            inst.cost[j]
+        } else {
+            0.0
+        };
         let decided = grids.iter().position(|g| g.provider == j);
         match (&goal, decided) {
             (ObjectiveFn::Share, _) => {
@@ -449,12 +638,20 @@ pub(super) fn build(inst: &Instance, spec: &MilpSpec) -> Result<LinearProgram, M
             }
         }
     }
-    let objective_scale = if goal == ObjectiveFn::Share { 1.0 } else { unit };
+    let objective_scale = if goal == ObjectiveFn::Share {
+        1.0
+    } else {
+        unit
+    };
 
     let binaries = b.columns.iter().filter(|c| c.integer).count();
     let presolve = Presolve {
         pairs: n * m,
         pairs_never_used,
+        pairs_always_used: (0..n)
+            .filter(|&i| !captive[i])
+            .map(|i| (0..m).filter(|&j| always(i, j)).count())
+            .sum(),
         captive_users: captive.iter().filter(|&&c| c).count(),
         binaries_before: n * m + grids.iter().map(|g| g.points).sum::<usize>(),
         binaries,
@@ -512,7 +709,8 @@ fn validate(inst: &Instance, spec: &MilpSpec) -> Result<(), MilpError> {
             return bad(format!("the demand of `{name}` is {}", inst.demand[i]));
         }
         let g = inst.congestion_weight[i];
-        if !inst.users[i].chooser && !(g > 0.0 && g.is_finite()) {
+        let valid_weight = g > 0.0 && g.is_finite();
+        if !(inst.users[i].chooser || valid_weight) {
             return bad(format!("the congestion weight of `{name}` is {g}"));
         }
         for j in 0..m {
@@ -555,7 +753,11 @@ fn notes(
             g.points,
             g.lo,
             g.step,
-            if g.declared { "declared" } else { "continuous range discretised" },
+            if g.declared {
+                "declared"
+            } else {
+                "continuous range discretised"
+            },
             match g.encoding {
                 GridEncoding::OneHot => "one binary per point".to_string(),
                 GridEncoding::Binary => format!("{} index bits", bits(g.points)),
@@ -566,14 +768,22 @@ fn notes(
         .decisions
         .iter()
         .filter(|d| d.firm != spec.firm)
-        .map(|d| format!("{} = {}", inst.providers[d.provider].name, spec.prices[d.provider]))
+        .map(|d| {
+            format!(
+                "{} = {}",
+                inst.providers[d.provider].name, spec.prices[d.provider]
+            )
+        })
         .collect();
     if !fixed.is_empty() {
-        notes.push(format!("other firms' prices held fixed: {}", fixed.join(", ")));
+        notes.push(format!(
+            "other firms' prices held fixed: {}",
+            fixed.join(", ")
+        ));
     }
     notes.push(format!(
-        "presolve: {} of {} user-provider pairs can never carry flow, {} captive users; {} binaries (a plain formulation has {})",
-        presolve.pairs_never_used, presolve.pairs, presolve.captive_users, presolve.binaries, presolve.binaries_before
+        "presolve: of {} user-provider pairs, {} can never carry flow and {} always do; {} captive users; {} binaries (a plain formulation has {})",
+        presolve.pairs, presolve.pairs_never_used, presolve.pairs_always_used, presolve.captive_users, presolve.binaries, presolve.binaries_before
     ));
     notes
 }

@@ -39,8 +39,14 @@ mod tests {
     #[test]
     fn sanitises_and_deduplicates() {
         let mut n = Namer::default();
-        assert_eq!(n.name("f", &["hobbyists#3", "gpt-5.6"]), "f_hobbyists_3_gpt_5_6");
-        assert_eq!(n.name("f", &["hobbyists_3", "gpt_5_6"]), "f_hobbyists_3_gpt_5_6_2");
+        assert_eq!(
+            n.name("f", &["hobbyists#3", "gpt-5.6"]),
+            "f_hobbyists_3_gpt_5_6"
+        );
+        assert_eq!(
+            n.name("f", &["hobbyists_3", "gpt_5_6"]),
+            "f_hobbyists_3_gpt_5_6_2"
+        );
         assert_eq!(n.name("lam", &["café"]), "lam_caf_");
     }
 }

@@ -109,7 +109,9 @@ impl PriceGrid {
     }
     /// The grid point nearest to `p`.
     pub fn snap(&self, p: f64) -> f64 {
-        let k = ((p - self.lo) / self.step).round().clamp(0.0, (self.points - 1) as f64);
+        let k = ((p - self.lo) / self.step)
+            .round()
+            .clamp(0.0, (self.points - 1) as f64);
         self.point(k as usize)
     }
 }
@@ -121,6 +123,8 @@ pub struct Presolve {
     pub pairs: usize,
     /// Pairs that carry no flow at any allowed price (their reduced cost is always positive).
     pub pairs_never_used: usize,
+    /// Pairs of non-captive users that carry flow at every allowed price: no binary.
+    pub pairs_always_used: usize,
     /// Users left with one possible provider: their flow is a constant.
     pub captive_users: usize,
     /// Binaries a plain formulation would need, and those this one has.
@@ -170,7 +174,9 @@ impl LinearProgram {
         let mut worst: f64 = 0.0;
         for (c, col) in self.columns.iter().enumerate() {
             let v = x[c];
-            let scale = 1.0f64.max(col.lo.abs().min(1e300)).max(col.hi.abs().min(1e300));
+            let scale = 1.0f64
+                .max(col.lo.abs().min(1e300))
+                .max(col.hi.abs().min(1e300));
             worst = worst.max((col.lo - v).max(v - col.hi).max(0.0) / scale);
             if col.integer {
                 worst = worst.max((v - v.round()).abs());

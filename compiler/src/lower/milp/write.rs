@@ -169,7 +169,15 @@ pub fn mps(program: &LinearProgram) -> String {
 /// the user and provider it belongs to, and where they were declared.
 pub fn names_map(program: &LinearProgram, inst: &Instance, origins: Option<&Origins>) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(["section", "name", "meaning", "user", "provider", "detail", "declared_at"]);
+    let _ = w.write_record([
+        "section",
+        "name",
+        "meaning",
+        "user",
+        "provider",
+        "detail",
+        "declared_at",
+    ]);
     let user = |i: usize| inst.users[i].name.clone();
     let provider = |j: usize| inst.providers[j].name.clone();
     let user_at = |i: usize| {
@@ -187,34 +195,146 @@ pub fn names_map(program: &LinearProgram, inst: &Instance, origins: Option<&Orig
     let grid = |j: usize| program.grids.iter().find(|g| g.provider == j);
     for col in &program.columns {
         let (meaning, u, p, detail, at) = match col.meaning {
-            ColumnMeaning::Flow { user: i, provider: j } => ("flow", user(i), provider(j), format!("× {:e} mtok", program.flow_unit), user_at(i)),
-            ColumnMeaning::Active { user: i, provider: j } => ("pair is used", user(i), provider(j), String::new(), user_at(i)),
-            ColumnMeaning::Multiplier { user: i } => ("marginal cost λ", user(i), String::new(), "usd/mtok".into(), user_at(i)),
-            ColumnMeaning::Load { provider: j } => ("load", String::new(), provider(j), format!("× {:e} mtok", program.flow_unit), provider_at(j)),
-            ColumnMeaning::Price { provider: j } => ("decided price", String::new(), provider(j), "usd/mtok".into(), provider_at(j)),
-            ColumnMeaning::PricePoint { provider: j, point } => ("price grid point chosen", String::new(), provider(j), grid(j).map_or(String::new(), |g| format!("price {}", num(g.point(point)))), provider_at(j)),
-            ColumnMeaning::PriceBit { provider: j, bit } => ("price grid index bit", String::new(), provider(j), grid(j).map_or(String::new(), |g| format!("adds {} usd/mtok", num(g.step * (1u64 << bit) as f64))), provider_at(j)),
-            ColumnMeaning::RevenuePart { provider: j, part } => ("revenue part (grid selector × load)", String::new(), provider(j), format!("part {part}"), provider_at(j)),
+            ColumnMeaning::Flow {
+                user: i,
+                provider: j,
+            } => (
+                "flow",
+                user(i),
+                provider(j),
+                format!("× {:e} mtok", program.flow_unit),
+                user_at(i),
+            ),
+            ColumnMeaning::Active {
+                user: i,
+                provider: j,
+            } => (
+                "pair is used",
+                user(i),
+                provider(j),
+                String::new(),
+                user_at(i),
+            ),
+            ColumnMeaning::Multiplier { user: i } => (
+                "marginal cost λ",
+                user(i),
+                String::new(),
+                "usd/mtok".into(),
+                user_at(i),
+            ),
+            ColumnMeaning::Load { provider: j } => (
+                "load",
+                String::new(),
+                provider(j),
+                format!("× {:e} mtok", program.flow_unit),
+                provider_at(j),
+            ),
+            ColumnMeaning::Price { provider: j } => (
+                "decided price",
+                String::new(),
+                provider(j),
+                "usd/mtok".into(),
+                provider_at(j),
+            ),
+            ColumnMeaning::PricePoint { provider: j, point } => (
+                "price grid point chosen",
+                String::new(),
+                provider(j),
+                grid(j).map_or(String::new(), |g| format!("price {}", num(g.point(point)))),
+                provider_at(j),
+            ),
+            ColumnMeaning::PriceBit { provider: j, bit } => (
+                "price grid index bit",
+                String::new(),
+                provider(j),
+                grid(j).map_or(String::new(), |g| {
+                    format!("adds {} usd/mtok", num(g.step * (1u64 << bit) as f64))
+                }),
+                provider_at(j),
+            ),
+            ColumnMeaning::RevenuePart { provider: j, part } => (
+                "revenue part (grid selector × load)",
+                String::new(),
+                provider(j),
+                format!("part {part}"),
+                provider_at(j),
+            ),
         };
         let _ = w.write_record(["column", &col.name, meaning, &u, &p, &detail, &at]);
     }
     for row in &program.rows {
         let (meaning, u, p, at) = match row.meaning {
-            RowMeaning::Demand { user: i } => ("demand is placed", user(i), String::new(), user_at(i)),
-            RowMeaning::LoadDefinition { provider: j } => ("load is the sum of flows", String::new(), provider(j), provider_at(j)),
-            RowMeaning::Stationarity { user: i, provider: j } => ("no provider cheaper at the margin than λ", user(i), provider(j), user_at(i)),
-            RowMeaning::Complementarity { user: i, provider: j } => ("a used pair is at the margin (big-M)", user(i), provider(j), user_at(i)),
-            RowMeaning::UseIfActive { user: i, provider: j } => ("only a used pair carries flow", user(i), provider(j), user_at(i)),
-            RowMeaning::PriceDefinition { provider: j } => ("price is its grid point", String::new(), provider(j), provider_at(j)),
-            RowMeaning::PickOnePoint { provider: j } => ("one grid point", String::new(), provider(j), provider_at(j)),
-            RowMeaning::GridLimit { provider: j } => ("grid index within the grid", String::new(), provider(j), provider_at(j)),
-            RowMeaning::RevenueSplit { provider: j } => ("revenue parts add up to the load", String::new(), provider(j), provider_at(j)),
-            RowMeaning::RevenueLink { provider: j, .. } => ("revenue part follows its selector", String::new(), provider(j), provider_at(j)),
+            RowMeaning::Demand { user: i } => {
+                ("demand is placed", user(i), String::new(), user_at(i))
+            }
+            RowMeaning::LoadDefinition { provider: j } => (
+                "load is the sum of flows",
+                String::new(),
+                provider(j),
+                provider_at(j),
+            ),
+            RowMeaning::Stationarity {
+                user: i,
+                provider: j,
+            } => (
+                "no provider cheaper at the margin than λ",
+                user(i),
+                provider(j),
+                user_at(i),
+            ),
+            RowMeaning::Complementarity {
+                user: i,
+                provider: j,
+            } => (
+                "a used pair is at the margin (big-M)",
+                user(i),
+                provider(j),
+                user_at(i),
+            ),
+            RowMeaning::UseIfActive {
+                user: i,
+                provider: j,
+            } => (
+                "only a used pair carries flow",
+                user(i),
+                provider(j),
+                user_at(i),
+            ),
+            RowMeaning::PriceDefinition { provider: j } => (
+                "price is its grid point",
+                String::new(),
+                provider(j),
+                provider_at(j),
+            ),
+            RowMeaning::PickOnePoint { provider: j } => {
+                ("one grid point", String::new(), provider(j), provider_at(j))
+            }
+            RowMeaning::GridLimit { provider: j } => (
+                "grid index within the grid",
+                String::new(),
+                provider(j),
+                provider_at(j),
+            ),
+            RowMeaning::RevenueSplit { provider: j } => (
+                "revenue parts add up to the load",
+                String::new(),
+                provider(j),
+                provider_at(j),
+            ),
+            RowMeaning::RevenueLink { provider: j, .. } => (
+                "revenue part follows its selector",
+                String::new(),
+                provider(j),
+                provider_at(j),
+            ),
             RowMeaning::Side { constraint } => (
                 "side constraint",
                 String::new(),
                 String::new(),
-                origins.and_then(|o| o.constraints.get(constraint)).cloned().unwrap_or_default(),
+                origins
+                    .and_then(|o| o.constraints.get(constraint))
+                    .cloned()
+                    .unwrap_or_default(),
             ),
         };
         let detail = inst
