@@ -212,8 +212,8 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "premium",
-        limit: 30,
-        must_prove: false,
+        limit: 60,
+        must_prove: true,
     },
     Case {
         name: "economy",

@@ -151,3 +151,19 @@ fn emit_lp_needs_an_objective() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no objective"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bench_milp_runs_and_agrees_with_exact() {
+    let out = stdout_of(&["bench", "milp", "--quick"]);
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(" × ") && !l.contains("solver"))
+        .collect();
+    assert!(rows.len() >= 4, "{out}");
+    for row in rows {
+        assert!(
+            row.contains("optimal") && row.ends_with("1.000000000"),
+            "{row}"
+        );
+    }
+}
