@@ -10,6 +10,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use prillm_compiler::diagnostics::{Diagnostic, JsonDiagnostic, Rendered, Sources};
 use prillm_compiler::{fmt, summary, FsLoader, Loader};
 
+mod lsp;
 mod milp;
 mod plot;
 mod report;
@@ -98,6 +99,8 @@ enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// Run the language server over stdio (diagnostics, hover, go to definition, formatting).
+    Lsp,
     /// Evaluate fixed prices: the users' equilibrium, each provider's load, share and profit.
     Simulate {
         /// The `.market` file to simulate.
@@ -204,6 +207,7 @@ fn main() -> ExitCode {
             &milp,
         ),
         Command::Simulate { file, prices } => simulate(&out, &file, &prices),
+        Command::Lsp => lsp::run(),
         Command::Bench {
             backend: BenchBackend::Exact,
             examples,
