@@ -58,7 +58,7 @@ enum Command {
     },
     /// Format market files in place (canonical, idempotent, keeps comments).
     Fmt {
-        /// The `.market` files to format.
+        /// The `.market` files to format (`-`: standard input to standard output).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Change nothing; exit 1 if a file is not formatted.
@@ -354,13 +354,28 @@ fn check(out: &Output, files: &[PathBuf], show_summary: bool) -> u8 {
 fn format_files(out: &Output, files: &[PathBuf], check_only: bool, to_stdout: bool) -> u8 {
     let mut code = 0;
     for path in files {
-        let Some(text) = read(out, path) else {
-            code = USAGE;
-            continue;
+        // `-` is standard input, formatted to standard output (for editors).
+        let stdin = path.as_os_str() == "-";
+        let text = if stdin {
+            let mut t = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut t) {
+                out.failure(&format!("cannot read standard input: {e}"));
+                code = USAGE;
+                continue;
+            }
+            t
+        } else {
+            match read(out, path) {
+                Some(t) => t,
+                None => {
+                    code = USAGE;
+                    continue;
+                }
+            }
         };
         match fmt::format(&text, 0) {
             Ok(formatted) => {
-                if to_stdout {
+                if to_stdout || (stdin && !check_only) {
                     print!("{formatted}");
                 } else if formatted != text {
                     if check_only {

@@ -1,0 +1,1 @@
+../../../tree-sitter-market/queries/highlights.scm

@@ -1,0 +1,2 @@
+" prillm .market files
+autocmd BufRead,BufNewFile *.market setfiletype market
