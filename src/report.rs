@@ -159,16 +159,20 @@ pub fn exact(
     wall: Duration,
 ) -> String {
     let mut s = prices(inst, sol, eval, curve, "exact prices");
-    let _ = writeln!(
-        s,
-        "certificate: {:?} after {} round(s); Nash gap {}; KKT residual {:.2e}; {:.1} ms",
+    s.push_str(&certificate(sol, wall));
+    s
+}
+
+/// The solution's certificate line: outcome, rounds, Nash gap, KKT residual, wall time.
+fn certificate(sol: &LeadersSolution, wall: Duration) -> String {
+    format!(
+        "certificate: {:?} after {} round(s); Nash gap {}; KKT residual {:.2e}; {:.1} ms\n",
         sol.outcome,
         sol.rounds,
         num(sol.nash_gap),
         sol.equilibrium.residual,
         wall.as_secs_f64() * 1e3
-    );
-    s
+    )
 }
 
 /// The MILP backend's report: the prices, then each leader's MILP certificate.
@@ -181,15 +185,7 @@ pub fn milp(
     wall: Duration,
 ) -> String {
     let mut s = prices(inst, sol, eval, curve, "MILP prices on the grid");
-    let _ = writeln!(
-        s,
-        "certificate: {:?} after {} round(s); Nash gap {}; KKT residual {:.2e}; {:.1} ms",
-        sol.outcome,
-        sol.rounds,
-        num(sol.nash_gap),
-        sol.equilibrium.residual,
-        wall.as_secs_f64() * 1e3
-    );
+    s.push_str(&certificate(sol, wall));
     for (f, c) in certificates {
         let bound = match (c.bound, c.gap) {
             (Some(b), Some(g)) => format!("bound {} (gap {:.2e})", num(b), g),

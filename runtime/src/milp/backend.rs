@@ -158,6 +158,31 @@ fn failure(e: ResolutionError) -> Result<RawSolution, BackendError> {
 }
 
 /// Solves `program`; `start` is a feasible point to begin from (a MIP start), if known.
+/// The problem with a MIP start, when there is one.
+fn with_start<P: WithInitialSolution>(problem: P, initial: Vec<(Variable, f64)>) -> P {
+    if initial.is_empty() {
+        problem
+    } else {
+        problem.with_initial_solution(initial)
+    }
+}
+
+/// A solver's answer as column values, status and (where it reports one) its bound.
+fn finish<S: Solution>(
+    result: Result<S, ResolutionError>,
+    columns: &[Variable],
+    bound: impl Fn(&S) -> Option<f64>,
+) -> Result<RawSolution, BackendError> {
+    match result {
+        Ok(s) => Ok(RawSolution {
+            status: status(s.status()),
+            values: columns.iter().map(|&c| s.value(c)).collect(),
+            bound: bound(&s),
+        }),
+        Err(e) => failure(e),
+    }
+}
+
 pub(super) fn solve(
     program: &LinearProgram,
     solver: Solver,
@@ -173,7 +198,6 @@ pub(super) fn solve(
         columns,
         vars,
     } = model(program);
-    let values = |s: &dyn Fn(Variable) -> f64| columns.iter().map(|&c| s(c)).collect::<Vec<f64>>();
     let initial: Vec<(Variable, f64)> = start
         .map(|x| columns.iter().copied().zip(x.iter().copied()).collect())
         .unwrap_or_default();
@@ -184,19 +208,7 @@ pub(super) fn solve(
                 .using(good_lp::microlp)
                 .with_all(constraints)
                 .with_time_limit(time_limit_s);
-            let problem = if initial.is_empty() {
-                problem
-            } else {
-                problem.with_initial_solution(initial)
-            };
-            match problem.solve() {
-                Ok(s) => Ok(RawSolution {
-                    status: status(s.status()),
-                    values: values(&|v| s.value(v)),
-                    bound: None,
-                }),
-                Err(e) => failure(e),
-            }
+            finish(with_start(problem, initial).solve(), &columns, |_| None)
         }
         #[cfg(feature = "cbc")]
         Solver::Cbc => {
@@ -207,19 +219,9 @@ pub(super) fn solve(
             problem.set_parameter("ratioGap", "0");
             problem.set_parameter("allowableGap", "1e-9");
             let problem = problem.with_all(constraints).with_time_limit(time_limit_s);
-            let problem = if initial.is_empty() {
-                problem
-            } else {
-                problem.with_initial_solution(initial)
-            };
-            match problem.solve() {
-                Ok(s) => Ok(RawSolution {
-                    status: status(s.status()),
-                    values: values(&|v| s.value(v)),
-                    bound: Some(s.model().best_possible_value()),
-                }),
-                Err(e) => failure(e),
-            }
+            finish(with_start(problem, initial).solve(), &columns, |s| {
+                Some(s.model().best_possible_value())
+            })
         }
         #[cfg(feature = "highs")]
         Solver::Highs => {
@@ -230,19 +232,7 @@ pub(super) fn solve(
                 .set_mip_rel_gap(0.0)
                 .map_err(|e| BackendError::Failed(e.to_string()))?
                 .set_time_limit(time_limit_s);
-            let problem = if initial.is_empty() {
-                problem
-            } else {
-                problem.with_initial_solution(initial)
-            };
-            match problem.solve() {
-                Ok(s) => Ok(RawSolution {
-                    status: status(s.status()),
-                    values: values(&|v| s.value(v)),
-                    bound: None,
-                }),
-                Err(e) => failure(e),
-            }
+            finish(with_start(problem, initial).solve(), &columns, |_| None)
         }
         #[allow(unreachable_patterns)]
         other => Err(BackendError::NotCompiled(other)),
