@@ -3,6 +3,7 @@
 //! best response among firms, the MILP and the network come with their issues.
 
 pub mod bench;
+pub mod calibrate;
 pub mod equilibrium;
 pub mod error;
 pub mod evaluate;
