@@ -157,7 +157,7 @@ pub fn fit(
     mut progress: impl FnMut(usize, f64),
 ) -> Result<Calibration, RuntimeError> {
     let (n, m, k) = (inst.n_users(), inst.n_providers(), inst.qos.len());
-    if !(start.congestion > 0.0) {
+    if start.congestion.is_nan() || start.congestion <= 0.0 {
         return Err(RuntimeError::BadInstance(
             "the congestion weight must start positive".into(),
         ));
