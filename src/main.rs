@@ -10,6 +10,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use prillm_compiler::diagnostics::{Diagnostic, JsonDiagnostic, Rendered, Sources};
 use prillm_compiler::{fmt, summary, FsLoader, Loader};
 
+mod calibrate;
 mod lsp;
 mod milp;
 mod plot;
@@ -99,6 +100,20 @@ enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// Fit the users' preferences (values, QoS weights) to the market's observed flows.
+    Calibrate {
+        /// The `.market` file, with a `table observed from "…"`.
+        file: PathBuf,
+        /// Users left out of the fit and used to measure it (repeatable, or comma-separated).
+        #[arg(long, value_delimiter = ',', value_name = "USER")]
+        holdout: Vec<String>,
+        /// Also fit the congestion weight (needs flows at more than one price vector).
+        #[arg(long)]
+        fit_congestion: bool,
+        /// Write the calibrated market (the file with the fitted values and weights) here.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Run the language server over stdio (diagnostics, hover, go to definition, formatting).
     Lsp,
     /// Evaluate fixed prices: the users' equilibrium, each provider's load, share and profit.
@@ -155,6 +170,8 @@ enum BenchBackend {
     Exact,
     /// Each MILP solver in this build against the exact price on the same grid, by size.
     Milp,
+    /// Calibration on coding.market beside the no-congestion and values-free ablations.
+    Calibrate,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -208,6 +225,20 @@ fn main() -> ExitCode {
         ),
         Command::Simulate { file, prices } => simulate(&out, &file, &prices),
         Command::Lsp => lsp::run(),
+        Command::Calibrate {
+            file,
+            holdout,
+            fit_congestion,
+            output,
+        } => calibrate::run(
+            &out,
+            &file,
+            &calibrate::Args {
+                holdout: &holdout,
+                fit_congestion,
+                output: output.as_deref(),
+            },
+        ),
         Command::Bench {
             backend: BenchBackend::Exact,
             examples,
@@ -218,6 +249,11 @@ fn main() -> ExitCode {
             quick,
             ..
         } => milp::bench(quick),
+        Command::Bench {
+            backend: BenchBackend::Calibrate,
+            examples,
+            ..
+        } => calibrate::bench(&out, &examples),
     };
     ExitCode::from(code)
 }

@@ -78,5 +78,6 @@ pub fn market(n: usize, m: usize, choosers: usize, rng: &mut ChaCha8Rng) -> Inst
         objectives: vec![],
         constraints: vec![],
         solve: None,
+        observed: None,
     }
 }

@@ -86,6 +86,7 @@ fn duopoly(draws: usize, seed: u64) -> Instance {
             .collect(),
         constraints: vec![],
         solve: None,
+        observed: None,
     }
 }
 

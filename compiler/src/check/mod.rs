@@ -106,6 +106,7 @@ impl<'a> Checker<'a> {
                 objectives: Vec::new(),
                 constraints: Vec::new(),
                 solve: None,
+                observed: Vec::new(),
             },
             default_weights: Vec::new(),
             qos_units: Vec::new(),

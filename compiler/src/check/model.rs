@@ -250,6 +250,8 @@ pub struct Market {
     pub objectives: Vec<Objective>,
     pub constraints: Vec<Constraint>,
     pub solve: Option<(Solve, Loc)>,
+    /// Observed flows from a `table observed from "…"`: (user, provider, mtok per period).
+    pub observed: Vec<(usize, usize, Num)>,
 }
 
 impl Market {

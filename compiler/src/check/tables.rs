@@ -1,5 +1,14 @@
 //! CSV tables of per-(user, provider) values: a header `user,PROVIDER,...` and one row per
-//! user or segment. Errors point into the CSV file itself, at the offending cell.
+//! user or segment. Errors point into the CSV file itself, at the offending cell. A table
+//! sets a static QoS, `value`, or `observed` (flows per period, for `prillm calibrate`).
+
+/// What a table's cells are.
+#[derive(Clone, Copy)]
+enum Cells {
+    Qos(usize),
+    Value,
+    Observed,
+}
 
 use super::units::{self, Expect};
 use super::*;
@@ -14,9 +23,11 @@ impl Checker<'_> {
         path: &StrLit,
         unit: Option<&UnitExpr>,
     ) {
-        // What the cells are: a static QoS, or per-user values of providers.
-        let (qos, expect) = if target.text == "value" {
-            (None, Expect::price())
+        // What the cells are: a static QoS, per-user values of providers, or observed flows.
+        let (cells, expect) = if target.text == "value" {
+            (Cells::Value, Expect::price())
+        } else if target.text == "observed" {
+            (Cells::Observed, Expect::volume(self.period_seconds))
         } else {
             let Some(k) = self.qos_ref(file, target) else {
                 return;
@@ -40,7 +51,7 @@ impl Checker<'_> {
                 );
                 return;
             }
-            (Some(k), self.qos_expect(k))
+            (Cells::Qos(k), self.qos_expect(k))
         };
         // Cells are in the table's `unit`, or else in the target's own unit.
         let scale = match unit {
@@ -88,10 +99,10 @@ impl Checker<'_> {
             Some(id) => id,
             None => self.sources.add(csv_path, text.clone()),
         };
-        self.read_table(csv_file, &text, qos, scale);
+        self.read_table(csv_file, &text, cells, scale);
     }
 
-    fn read_table(&mut self, csv: FileId, text: &str, qos: Option<usize>, scale: f64) {
+    fn read_table(&mut self, csv: FileId, text: &str, cells_are: Cells, scale: f64) {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -226,7 +237,7 @@ impl Checker<'_> {
                     value: v * scale,
                     at: Self::loc(csv, span),
                 };
-                self.set_cell(u, qos, p, num);
+                self.set_cell(u, cells_are, p, num);
             }
         }
         if width == 0 {
@@ -243,9 +254,25 @@ impl Checker<'_> {
         }
     }
 
-    fn set_cell(&mut self, u: usize, qos: Option<usize>, p: usize, num: Num) {
-        match qos {
-            Some(k) => {
+    fn set_cell(&mut self, u: usize, cells: Cells, p: usize, num: Num) {
+        match cells {
+            Cells::Observed => {
+                if num.value < 0.0 {
+                    self.err(
+                        Diagnostic::new(
+                            Code::CsvBadNumber,
+                            num.at.file,
+                            num.at.span,
+                            "an observed flow cannot be negative",
+                        )
+                        .label("negative flow")
+                        .help("observed flows are tokens per period, zero or more"),
+                    );
+                    return;
+                }
+                self.market.observed.push((u, p, num));
+            }
+            Cells::Qos(k) => {
                 if let Some(prev) = self.override_at.insert((u, k, p), num.at) {
                     self.err(
                         Diagnostic::new(
@@ -262,7 +289,7 @@ impl Checker<'_> {
                 }
                 self.market.users[u].qos_overrides.push((k, p, num));
             }
-            None => {
+            Cells::Value => {
                 if self.market.users[u].values.iter().any(|(q, _)| *q == p) {
                     self.err(
                         Diagnostic::new(

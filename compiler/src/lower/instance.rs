@@ -176,6 +176,10 @@ pub struct Instance {
     pub objectives: Vec<ObjectiveInfo>,
     pub constraints: Vec<LinearConstraint>,
     pub solve: Option<SolveMethod>,
+    /// Observed flows (n × m, mtok per period) from a `table observed`, for calibration; a
+    /// segment's draws share its row equally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Matrix>,
 }
 
 impl Instance {
@@ -327,6 +331,7 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
         })
         .collect();
 
+    let observed = observed(market, &users);
     Ok(Instance {
         market: market.name.clone(),
         period: market.period.clone(),
@@ -427,7 +432,27 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
                 weights: crate::diagnostics::display_path(weights),
             },
         }),
+        observed,
     })
+}
+
+/// The observed flows per user row: a segment's row split equally among its draws.
+fn observed(market: &Market, rows: &[UserInfo]) -> Option<Matrix> {
+    if market.observed.is_empty() {
+        return None;
+    }
+    let m = market.providers.len();
+    let mut flows = Matrix::filled(rows.len(), m, 0.0);
+    for &(u, j, num) in &market.observed {
+        let group = &market.users[u];
+        let draws = group.segment.as_ref().map_or(1, |s| s.draws) as f64;
+        for (r, row) in rows.iter().enumerate() {
+            if row.group == group.name {
+                flows.set(r, j, num.value / draws);
+            }
+        }
+    }
+    Some(flows)
 }
 
 /// A parameter's value for one draw; a non-finite draw is reported, not passed on.

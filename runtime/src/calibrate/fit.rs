@@ -17,6 +17,9 @@ pub struct Options {
     /// `p_j − b_j` together changes no choice. Off, w_q stays at its starting (declared)
     /// value and sets the scale of the others.
     pub fit_congestion: bool,
+    /// Fit the providers' values (off: they stay at their starting values — the "objective
+    /// factors only" ablation with every value 0).
+    pub fit_values: bool,
     pub max_iterations: usize,
     /// Stop when an accepted step lowers the loss by less than this fraction.
     pub tolerance: f64,
@@ -26,6 +29,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             fit_congestion: false,
+            fit_values: true,
             max_iterations: 200,
             tolerance: 1e-12,
         }
@@ -173,8 +177,15 @@ pub fn fit(
                 .into(),
         ));
     }
-    // Parameters the fit moves: all but ln w_q.
-    let free: Vec<usize> = (1..1 + k + m).collect();
+    // Parameters the fit moves: the QoS weights, and the values unless they are held.
+    let free: Vec<usize> = (1..1 + k + if options.fit_values { m } else { 0 }).collect();
+    let settle = |t: Theta| {
+        if options.fit_values {
+            t.normalised()
+        } else {
+            t
+        }
+    };
     let mut start = start.clone();
     activate(inst, obs, &train, &mut start)?;
     let mut z = to_z(&start);
@@ -224,7 +235,7 @@ pub fn fit(
             for (r, &p) in free.iter().enumerate() {
                 trial[p] += step[r];
             }
-            let theta = from_z(&trial, k).normalised();
+            let theta = settle(from_z(&trial, k));
             match evaluate(inst, obs, &theta) {
                 Ok((at2, eq2, loss2)) if loss2 < loss => {
                     let gain = (loss - loss2) / loss.max(1e-300);
@@ -243,7 +254,7 @@ pub fn fit(
             break;
         }
     }
-    let theta = from_z(&z, k).normalised();
+    let theta = settle(from_z(&z, k));
     let held: Vec<usize> = (0..n).filter(|&i| obs.held_out[i]).collect();
     Ok(Calibration {
         train: fit_of(&eq.flows, &obs.flows, |i| !obs.held_out[i]),

@@ -1,0 +1,138 @@
+//! `prillm calibrate` on the real coding market: the report, the written-back market (it
+//! re-checks and compiles), the ablation benchmark, and bad observations.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn prillm_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_prillm"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run prillm")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A scratch copy of coding.market and its observed flows, with `edit` applied to the CSV.
+fn scratch(name: &str, edit: impl Fn(&str) -> String) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("prillm-calibrate-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::copy(
+        root().join("examples/coding.market"),
+        dir.join("coding.market"),
+    )
+    .unwrap();
+    let csv = std::fs::read_to_string(root().join("examples/data/coding-observed.csv")).unwrap();
+    std::fs::write(dir.join("data/coding-observed.csv"), edit(&csv)).unwrap();
+    dir
+}
+
+#[test]
+fn calibrating_the_coding_market_writes_a_market_that_compiles() {
+    let dir = scratch("ok", |c| c.to_string());
+    let out = prillm_in(
+        &dir,
+        &[
+            "calibrate",
+            "coding.market",
+            "--holdout",
+            "codex,omp",
+            "-o",
+            "calibrated.market",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("held out: R²"), "{stdout}");
+    let train_r2: f64 = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("train:"))
+        .and_then(|l| l.split("R² ").nth(1))
+        .and_then(|t| t.split(',').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap();
+    assert!(train_r2 > 0.7, "{stdout}");
+    // The calibrated market checks, compiles, and calibrating it again changes little.
+    let check = prillm_in(&dir, &["check", "calibrated.market"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let compile = prillm_in(&dir, &["compile", "calibrated.market"]);
+    assert_eq!(compile.status.code(), Some(0));
+    let again = prillm_in(
+        &dir,
+        &[
+            "--format",
+            "json",
+            "calibrate",
+            "calibrated.market",
+            "--holdout",
+            "codex,omp",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    let r2 = v["calibration"]["train"]["r2"].as_f64().unwrap();
+    assert!((r2 - train_r2).abs() < 0.01, "{r2} vs {train_r2}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_observations_are_diagnosed() {
+    // A negative flow: a checker diagnostic pointing into the CSV.
+    let dir = scratch("neg", |c| c.replacen("10095945", "-5", 1));
+    let out = prillm_in(&dir, &["calibrate", "coding.market"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be negative"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    // An unknown user row.
+    let dir = scratch("unknown", |c| c.replacen("hermes_agent", "hermes_agnet", 1));
+    let out = prillm_in(&dir, &["calibrate", "coding.market"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("hermes_agent"),
+        "did you mean"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    // Flows that do not add up to the demand.
+    let dir = scratch("total", |c| c.replacen("3926942", "3000000", 1));
+    let out = prillm_in(&dir, &["calibrate", "coding.market"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("add up to"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A held-out user that does not exist; a market without observations.
+    let out = prillm_in(
+        &root(),
+        &["calibrate", "examples/coding.market", "--holdout", "codexx"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("codex"));
+    let out = prillm_in(&root(), &["calibrate", "examples/premium.market"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no observed flows"));
+}
+
+#[test]
+fn bench_calibrate_runs_the_ablations() {
+    let out = prillm_in(&root(), &["bench", "calibrate"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for row in ["full", "no congestion term", "objective factors only"] {
+        assert!(stdout.contains(row), "{stdout}");
+    }
+}
