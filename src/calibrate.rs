@@ -68,7 +68,9 @@ pub fn run(out: &Output, path: &Path, args: &Args) -> u8 {
         return DIAGNOSTICS;
     }
     let declared = Theta::of(&inst);
-    let (start, slack) = match initial_values(&inst, &obs, &declared) {
+    let learned = inst.learned.clone();
+    let learned_values = learned.as_ref().map(|l| &l.values[..]);
+    let (start, slack) = match initial_values(&inst, &obs, &declared, learned_values) {
         Ok(x) => x,
         Err(e) => {
             out.failure(&e.to_string());
@@ -82,6 +84,7 @@ pub fn run(out: &Output, path: &Path, args: &Args) -> u8 {
     );
     let options = Options {
         fit_congestion: args.fit_congestion,
+        learned: learned.clone(),
         ..Options::default()
     };
     let fitted = fit(&inst, &obs, &start, &options, |it, loss| {
@@ -122,7 +125,7 @@ pub fn run(out: &Output, path: &Path, args: &Args) -> u8 {
         );
     }
     if let Some(target) = args.output {
-        let written = match write_back(&market, &checked.sources, &text, &inst, &fitted.theta) {
+        let written = match write_back(&market, &checked.sources, &text, &fitted.theta) {
             Ok(t) => t,
             Err(e) => {
                 out.failure(&e);
@@ -205,6 +208,14 @@ fn report(
     );
     let _ = writeln!(
         s,
+        "  fitted: {}",
+        match &inst.learned {
+            Some(l) => l.describe(inst).join(", "),
+            None => "no parameter is declared `learned`, so every value and QoS weight".into(),
+        }
+    );
+    let _ = writeln!(
+        s,
         "  initial values: the LP of MODEL.md §7 (total slack {} usd/mtok){}",
         num(slack),
         start.map_or(String::new(), |f| format!(
@@ -259,15 +270,17 @@ fn report(
     s
 }
 
-/// The market's text with each provider's `value` and each QoS weight replaced by the
-/// fitted number, formatted; every replaced quantity must be written in this file.
+/// The market's text with the fitted numbers in place of each `learned` (or, when nothing
+/// is declared `learned`, of every value and QoS weight), formatted; every replaced
+/// quantity must be written in this file.
 fn write_back(
     market: &Market,
     sources: &Sources,
     text: &str,
-    inst: &Instance,
     theta: &Theta,
 ) -> Result<String, String> {
+    let any_learned =
+        market.providers.iter().any(|p| p.value_learned) || market.learned_weights.contains(&true);
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let here = 0; // the main file is the first source
     let mut place = |file: usize, start: usize, end: usize, new: String, what: &str| {
@@ -283,6 +296,9 @@ fn write_back(
         Ok(())
     };
     for (j, p) in market.providers.iter().enumerate() {
+        if any_learned && !p.value_learned {
+            continue;
+        }
         let at = p.value.at;
         place(
             at.file,
@@ -296,17 +312,17 @@ fn write_back(
         .filter(|&k| market.qos[k].kind != prillm_compiler::check::QosKind::Congestion)
         .collect();
     for (slot, &k) in statics.iter().enumerate() {
+        if any_learned && !market.learned_weights.get(k).copied().unwrap_or(false) {
+            continue;
+        }
+        let unit = &market.qos[k].unit;
         for u in &market.users {
             if let Some(Param::Fixed(w)) = &u.weights[k] {
                 place(
                     w.at.file,
                     w.at.span.start,
                     w.at.span.end,
-                    format!(
-                        "{} usd/mtok per {}",
-                        num(theta.qos[slot]),
-                        inst.qos[slot].unit
-                    ),
+                    format!("{} usd/mtok per {unit}", num(theta.qos[slot])),
                     &format!("the weight of `{}`", market.qos[k].name),
                 )?;
             }
@@ -343,7 +359,7 @@ pub fn bench(out: &Output, examples: &Path) -> u8 {
     let obs = Observed { flows, held_out };
     let declared = Theta::of(&inst);
     let started = std::time::Instant::now();
-    let full = initial_values(&inst, &obs, &declared)
+    let full = initial_values(&inst, &obs, &declared, None)
         .and_then(|(start, _)| fit(&inst, &obs, &start, &Options::default(), |_, _| {}));
     let full_ms = started.elapsed().as_secs_f64() * 1e3;
     let no_congestion = Theta {
@@ -351,7 +367,7 @@ pub fn bench(out: &Output, examples: &Path) -> u8 {
         ..declared.clone()
     };
     let started = std::time::Instant::now();
-    let ablated_q = initial_values(&inst, &obs, &no_congestion).and_then(|(t, _)| {
+    let ablated_q = initial_values(&inst, &obs, &no_congestion, None).and_then(|(t, _)| {
         let eq = prillm_runtime::solve(
             &t.apply(&inst),
             &inst.price,

@@ -349,6 +349,21 @@ fn instance(out: &Output, path: &Path) -> Result<prillm_compiler::Instance, u8> 
     })
 }
 
+/// A market with `learned` parameters has no numbers for them yet: it is calibrated first.
+fn not_learned(out: &Output, inst: &prillm_compiler::Instance, path: &Path) -> Result<(), u8> {
+    let Some(l) = &inst.learned else {
+        return Ok(());
+    };
+    let what = l.describe(inst);
+    out.failure(&format!(
+        "{} {} `learned`: run `prillm calibrate {} -o calibrated.market` and solve that",
+        what.join(", "),
+        if what.len() == 1 { "is" } else { "are" },
+        path.display()
+    ));
+    Err(DIAGNOSTICS)
+}
+
 fn read(out: &Output, path: &Path) -> Option<String> {
     match FsLoader.read(path) {
         Ok(t) => Some(t),
@@ -458,6 +473,11 @@ fn compile(
         Ok(i) => i,
         Err(code) => return code,
     };
+    if emit.is_none() {
+        if let Err(code) = not_learned(out, &inst, path) {
+            return code;
+        }
+    }
     let text = match emit {
         Some(Emit::Instance) => match serde_json::to_string_pretty(&inst) {
             Ok(s) => s + "\n",
@@ -519,6 +539,9 @@ fn simulate(out: &Output, path: &Path, overrides: &[(String, f64)]) -> u8 {
         Ok(i) => i,
         Err(code) => return code,
     };
+    if let Err(code) = not_learned(out, &inst, path) {
+        return code;
+    }
     let mut prices = inst.price.clone();
     for (name, value) in overrides {
         match inst.providers.iter().position(|p| &p.name == name) {

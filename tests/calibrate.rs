@@ -136,3 +136,63 @@ fn bench_calibrate_runs_the_ablations() {
         assert!(stdout.contains(row), "{stdout}");
     }
 }
+
+#[test]
+fn learned_parameters_are_fitted_and_written_back() {
+    let dir = scratch("learned", |c| c.to_string());
+    let market = std::fs::read_to_string(dir.join("coding.market")).unwrap();
+    let learned = market
+        .replacen("value = 2.667 usd/mtok", "value = learned", 1)
+        .replacen("value = 0.6609 usd/mtok", "value = learned", 1)
+        .replacen("ttft = 0.0002 usd/mtok per ms", "ttft = learned", 1);
+    std::fs::write(dir.join("coding.market"), &learned).unwrap();
+    let check = prillm_in(&dir, &["check", "coding.market"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // Not solvable before calibration.
+    let compile = prillm_in(&dir, &["compile", "coding.market"]);
+    assert_eq!(compile.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&compile.stderr);
+    assert!(
+        err.contains("the value of `hy3`") && err.contains("`learned`"),
+        "{err}"
+    );
+    // Calibration fits those three and leaves every other number as declared.
+    let out = prillm_in(
+        &dir,
+        &["calibrate", "coding.market", "-o", "calibrated.market"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("fitted: the value of `hy3`, the value of `glm-5_2`, the weight of `ttft`"),
+        "{stdout}"
+    );
+    let calibrated = std::fs::read_to_string(dir.join("calibrated.market")).unwrap();
+    assert!(!calibrated.contains("learned"));
+    let changed: Vec<(&str, &str)> = learned
+        .lines()
+        .zip(calibrated.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 3, "{changed:?}");
+    assert!(changed.iter().all(|(a, _)| a.contains("learned")));
+    let compile = prillm_in(&dir, &["compile", "calibrated.market"]);
+    assert_eq!(compile.status.code(), Some(0));
+    // The congestion weight sets the scale: it cannot be learned from one snapshot.
+    let scale = learned.replacen("load = 1 usd/mtok", "load = learned", 1);
+    std::fs::write(dir.join("coding.market"), scale).unwrap();
+    let check = prillm_in(&dir, &["check", "coding.market"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stderr).contains("cannot be learned from one snapshot"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

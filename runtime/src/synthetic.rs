@@ -79,5 +79,6 @@ pub fn market(n: usize, m: usize, choosers: usize, rng: &mut ChaCha8Rng) -> Inst
         constraints: vec![],
         solve: None,
         observed: None,
+        learned: None,
     }
 }

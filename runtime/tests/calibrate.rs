@@ -86,7 +86,7 @@ fn the_lp_makes_exact_equilibrium_data_consistent() {
         value: vec![0.0; 6],
         ..truth_for(&base(2))
     };
-    let (theta, slack) = initial_values(&inst, &obs, &weights).unwrap();
+    let (theta, slack) = initial_values(&inst, &obs, &weights, None).unwrap();
     assert!(slack <= 1e-7, "slack {slack} on exact data");
     // At the LP's values the equilibrium is the observed one (it is unique).
     let eq = solve(
@@ -132,7 +132,7 @@ fn known_parameters_are_recovered_from_noisy_flows() {
         qos: vec![0.0002],
         value: vec![0.0; 6],
     };
-    let (start, _) = initial_values(&inst, &obs, &weights).unwrap();
+    let (start, _) = initial_values(&inst, &obs, &weights, None).unwrap();
     let fitted = fit(&inst, &obs, &start, &Options::default(), |_, _| {}).unwrap();
     let got = &fitted.theta;
     let loss_at = |th: &Theta| -> f64 {

@@ -87,6 +87,7 @@ fn duopoly(draws: usize, seed: u64) -> Instance {
         constraints: vec![],
         solve: None,
         observed: None,
+        learned: None,
     }
 }
 

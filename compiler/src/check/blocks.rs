@@ -142,6 +142,25 @@ impl Checker<'_> {
             if k >= self.market.qos.len() {
                 continue;
             }
+            if let Some(span) = Self::learned(s) {
+                if self.market.qos[k].kind == QosKind::Congestion {
+                    self.err(
+                        Diagnostic::new(Code::FieldForm, file, span, "the congestion weight cannot be learned from one snapshot of flows")
+                            .label("sets the scale of every other preference")
+                            .help("give it a number: with a free value per provider, flows at one price vector fix preferences only up to this scale (docs/calibration.md)"),
+                    );
+                    continue;
+                }
+                self.market
+                    .learned_weights
+                    .resize(self.market.qos.len(), false);
+                self.market.learned_weights[k] = true;
+                self.default_weights[k] = Some(Num {
+                    value: 0.0,
+                    at: Self::loc(file, span),
+                });
+                continue;
+            }
             let expect = self.weight_expect(k);
             let what = format!("the weight of `{}`", s.key.text);
             let Some(n) = self.fixed(file, s, &expect, &what) else {
@@ -173,6 +192,7 @@ impl Checker<'_> {
         let mut throughput = None;
         let mut observed = None;
         let mut value = None;
+        let mut value_learned = false;
         let mut cost = None;
         let mut qos = vec![None; self.market.qos.len()];
         let volume = Expect::volume(self.period_seconds);
@@ -190,7 +210,13 @@ impl Checker<'_> {
                         .map(|n| self.positive_capacity(file, n, "throughput"))
                 }
                 "observed" if plain => observed = self.fixed(file, s, &volume, "the observed load").map(|n| self.positive_capacity(file, n, "observed load")),
-                "value" if plain => value = self.fixed(file, s, &Expect::price(), "the value"),
+                "value" if plain => match Self::learned(s) {
+                    Some(span) => {
+                        value_learned = true;
+                        value = Some(Num { value: 0.0, at: Self::loc(file, span) });
+                    }
+                    None => value = self.fixed(file, s, &Expect::price(), "the value"),
+                },
                 "cost" if plain => cost = self.nonnegative(file, s, "the serving cost"),
                 key => match self.qos_names.get(key) {
                     Some(k) if plain && k < self.market.qos.len() => match self.market.qos[k].kind {
@@ -288,6 +314,7 @@ impl Checker<'_> {
             capacity_source,
             value,
             cost,
+            value_learned,
             qos,
             firm: None,
         });
@@ -304,6 +331,7 @@ impl Checker<'_> {
             capacity_source: CapacitySource::Given,
             value: one,
             cost: None,
+            value_learned: false,
             qos: vec![Some(one); self.market.qos.len()],
             firm: None,
         });

@@ -107,6 +107,7 @@ impl<'a> Checker<'a> {
                 constraints: Vec::new(),
                 solve: None,
                 observed: Vec::new(),
+                learned_weights: Vec::new(),
             },
             default_weights: Vec::new(),
             qos_units: Vec::new(),
@@ -546,6 +547,14 @@ impl<'a> Checker<'a> {
     }
 
     /// A field that must be a fixed quantity.
+    /// `FIELD = learned`: the span of the word, when the statement says so.
+    pub(crate) fn learned(s: &ast::Stmt) -> Option<Span> {
+        match &s.body {
+            ast::StmtBody::Assign(ast::Value::Word(w)) if w.text == "learned" => Some(w.span),
+            _ => None,
+        }
+    }
+
     pub(crate) fn fixed(
         &mut self,
         file: FileId,

@@ -122,6 +122,8 @@ pub struct Provider {
     pub capacity_source: CapacitySource,
     pub value: Num,
     pub cost: Option<Num>,
+    /// `value = learned`: to be fitted by `prillm calibrate` (`value` holds 0 meanwhile).
+    pub value_learned: bool,
     /// Per QoS dimension: this provider's value (per-provider dimensions only).
     pub qos: Vec<Option<Num>>,
     pub firm: Option<usize>,
@@ -252,6 +254,8 @@ pub struct Market {
     pub solve: Option<(Solve, Loc)>,
     /// Observed flows from a `table observed from "…"`: (user, provider, mtok per period).
     pub observed: Vec<(usize, usize, Num)>,
+    /// Per QoS dimension: its default weight is `learned` (fitted by `prillm calibrate`).
+    pub learned_weights: Vec<bool>,
 }
 
 impl Market {

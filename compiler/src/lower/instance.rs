@@ -180,6 +180,29 @@ pub struct Instance {
     /// segment's draws share its row equally.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed: Option<Matrix>,
+    /// Parameters declared `learned`, to be fitted by `prillm calibrate`; `None` when none is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<Learned>,
+}
+
+/// Which parameters are `learned`: per provider value, per static QoS weight.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Learned {
+    pub values: Vec<bool>,
+    pub qos: Vec<bool>,
+}
+
+impl Learned {
+    /// What is learned, in words (`the value of \`x\``, `the weight of \`ttft\``).
+    pub fn describe(&self, inst: &Instance) -> Vec<String> {
+        let values = (0..self.values.len())
+            .filter(|&j| self.values[j])
+            .map(|j| format!("the value of `{}`", inst.providers[j].name));
+        let weights = (0..self.qos.len())
+            .filter(|&k| self.qos[k])
+            .map(|k| format!("the weight of `{}`", inst.qos[k].name));
+        values.chain(weights).collect()
+    }
 }
 
 impl Instance {
@@ -332,6 +355,14 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
         .collect();
 
     let observed = observed(market, &users);
+    let learned = {
+        let values: Vec<bool> = market.providers.iter().map(|p| p.value_learned).collect();
+        let qos: Vec<bool> = statics
+            .iter()
+            .map(|&k| market.learned_weights.get(k).copied().unwrap_or(false))
+            .collect();
+        (values.iter().chain(&qos).any(|&l| l)).then_some(Learned { values, qos })
+    };
     Ok(Instance {
         market: market.name.clone(),
         period: market.period.clone(),
@@ -433,6 +464,7 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
             },
         }),
         observed,
+        learned,
     })
 }
 

@@ -20,6 +20,8 @@ pub struct Options {
     /// Fit the providers' values (off: they stay at their starting values — the "objective
     /// factors only" ablation with every value 0).
     pub fit_values: bool,
+    /// Which values and QoS weights to fit (the market's `learned` ones); `None`: all.
+    pub learned: Option<prillm_compiler::lower::Learned>,
     pub max_iterations: usize,
     /// Stop when an accepted step lowers the loss by less than this fraction.
     pub tolerance: f64,
@@ -30,6 +32,7 @@ impl Default for Options {
         Options {
             fit_congestion: false,
             fit_values: true,
+            learned: None,
             max_iterations: 200,
             tolerance: 1e-12,
         }
@@ -67,10 +70,17 @@ fn from_z(z: &[f64], k: usize) -> Theta {
 /// Parameters the training observations cannot pin down: a provider no training user is
 /// observed using (its value is only bounded above), a QoS dimension equal across providers
 /// for every training user (its weight changes no choice).
-fn identifiable(inst: &Instance, obs: &Observed, train: &[usize]) -> Result<(), RuntimeError> {
+fn identifiable(
+    inst: &Instance,
+    obs: &Observed,
+    train: &[usize],
+    options: &Options,
+) -> Result<(), RuntimeError> {
     let m = inst.n_providers();
+    let learned = options.learned.as_ref();
     for j in 0..m {
-        if train.iter().all(|&i| obs.flows.get(i, j) <= 0.0) {
+        let free = options.fit_values && learned.is_none_or(|l| l.values[j]);
+        if free && train.iter().all(|&i| obs.flows.get(i, j) <= 0.0) {
             return Err(RuntimeError::BadInstance(format!(
                 "the observations cannot identify the value of `{}`: no training user is observed using it",
                 inst.providers[j].name
@@ -78,6 +88,9 @@ fn identifiable(inst: &Instance, obs: &Observed, train: &[usize]) -> Result<(), 
         }
     }
     for (k, q) in inst.qos.iter().enumerate() {
+        if !learned.is_none_or(|l| l.qos[k]) {
+            continue;
+        }
         let values = &inst.qos_values[k];
         let flat = train.iter().all(|&i| {
             (0..m).all(|j| {
@@ -167,7 +180,7 @@ pub fn fit(
         ));
     }
     let train: Vec<usize> = (0..n).filter(|&i| !obs.held_out[i]).collect();
-    identifiable(inst, obs, &train)?;
+    identifiable(inst, obs, &train, options)?;
     if options.fit_congestion {
         return Err(RuntimeError::BadInstance(
             "the observations cannot identify the congestion weight: flows at one price vector \
@@ -177,15 +190,18 @@ pub fn fit(
                 .into(),
         ));
     }
-    // Parameters the fit moves: the QoS weights, and the values unless they are held.
-    let free: Vec<usize> = (1..1 + k + if options.fit_values { m } else { 0 }).collect();
-    let settle = |t: Theta| {
-        if options.fit_values {
-            t.normalised()
-        } else {
-            t
-        }
-    };
+    // Parameters the fit moves: the learned (or all) QoS weights, and values unless held.
+    let learned_qos = |q: usize| options.learned.as_ref().is_none_or(|l| l.qos[q]);
+    let learned_value =
+        |j: usize| options.fit_values && options.learned.as_ref().is_none_or(|l| l.values[j]);
+    let free: Vec<usize> = (0..k)
+        .filter(|&q| learned_qos(q))
+        .map(|q| 1 + q)
+        .chain((0..m).filter(|&j| learned_value(j)).map(|j| 1 + k + j))
+        .collect();
+    // A common shift of every value changes nothing: fix the level when all are free.
+    let all_values_free = (0..m).all(learned_value);
+    let settle = |t: Theta| if all_values_free { t.normalised() } else { t };
     let mut start = start.clone();
     activate(inst, obs, &train, &mut start)?;
     let mut z = to_z(&start);

@@ -17,18 +17,30 @@ use super::{Observed, Theta};
 use crate::error::RuntimeError;
 
 /// The LP's values with the instance's weights, and its total slack (0 when the
-/// observations are exactly an equilibrium for some values).
+/// observations are exactly an equilibrium for some values). With `learned`, only those
+/// values are variables; the others stay at `weights.value`.
 pub fn initial_values(
     inst: &Instance,
     obs: &Observed,
     weights: &Theta,
+    learned: Option<&[bool]>,
 ) -> Result<(Theta, f64), RuntimeError> {
     let (n, m) = (inst.n_users(), inst.n_providers());
     let loads: Vec<f64> = (0..m)
         .map(|j| (0..n).map(|i| obs.flows.get(i, j)).sum())
         .collect();
     let mut vars = ProblemVariables::new();
-    let b: Vec<_> = (0..m).map(|_| vars.add(variable().min(0.0))).collect();
+    let free = |j: usize| learned.is_none_or(|l| l[j]);
+    // A fixed value is a variable pinned to its number.
+    let b: Vec<_> = (0..m)
+        .map(|j| {
+            if free(j) {
+                vars.add(variable().min(0.0))
+            } else {
+                vars.add(variable().min(weights.value[j]).max(weights.value[j]))
+            }
+        })
+        .collect();
     let lambda: Vec<_> = (0..n).map(|_| vars.add(variable())).collect();
     let mut slack_terms = Expression::from(0.0);
     let mut rows = Vec::new();
