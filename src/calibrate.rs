@@ -10,7 +10,7 @@ use prillm_compiler::summary::num;
 use prillm_compiler::{fmt, FsLoader, Instance};
 use prillm_runtime::calibrate::fit::{fit, Calibration, Options};
 use prillm_runtime::calibrate::init::initial_values;
-use prillm_runtime::calibrate::{validate, Observed, Theta};
+use prillm_runtime::calibrate::{matches_demand, validate, Observed, Period, Theta};
 
 use crate::{read, Output, DIAGNOSTICS, USAGE};
 
@@ -40,10 +40,14 @@ pub fn run(out: &Output, path: &Path, args: &Args) -> u8 {
             return DIAGNOSTICS;
         }
     };
-    let Some(flows) = inst.observed.clone() else {
-        out.failure("the market has no observed flows: add `table observed from \"FILE.csv\" unit mtok` (rows: users, columns: providers)");
+    if inst.observed.is_none() && inst.observed_periods.is_none() {
+        out.failure("the market has no observed flows: add `table observed from \"FILE.csv\" unit mtok` (rows: users, columns: providers; or `period,user,provider,tokens` rows)");
         return DIAGNOSTICS;
-    };
+    }
+    if inst.observed.is_some() && inst.observed_periods.is_some() {
+        out.failure("the market has two observed-flow tables (one per user × provider, one per period): keep one");
+        return DIAGNOSTICS;
+    }
     let mut held_out = vec![false; inst.n_users()];
     for name in args.holdout {
         let rows: Vec<usize> = (0..inst.n_users())
@@ -58,7 +62,27 @@ pub fn run(out: &Output, path: &Path, args: &Args) -> u8 {
         }
         rows.into_iter().for_each(|i| held_out[i] = true);
     }
-    let obs = Observed { flows, held_out };
+    let obs = match (&inst.observed, &inst.observed_periods) {
+        (Some(flows), _) => {
+            if let Err(e) = matches_demand(&inst, flows) {
+                out.failure(&e.to_string());
+                return DIAGNOSTICS;
+            }
+            Observed::single(&inst, flows.clone(), held_out)
+        }
+        (None, Some(periods)) => Observed {
+            periods: periods
+                .iter()
+                .map(|p| Period {
+                    name: p.name.clone(),
+                    prices: p.prices.clone(),
+                    flows: p.flows.clone(),
+                })
+                .collect(),
+            held_out,
+        },
+        (None, None) => unreachable!("checked above"),
+    };
     if let Err(e) = validate(&inst, &obs) {
         out.failure(&e.to_string());
         return DIAGNOSTICS;
@@ -83,7 +107,7 @@ pub fn run(out: &Output, path: &Path, args: &Args) -> u8 {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let options = Options {
-        fit_congestion: args.fit_congestion,
+        fit_congestion: args.fit_congestion || learned.as_ref().is_some_and(|l| l.congestion),
         learned: learned.clone(),
         ..Options::default()
     };
@@ -121,7 +145,14 @@ pub fn run(out: &Output, path: &Path, args: &Args) -> u8 {
     } else {
         print!(
             "{}",
-            report(&inst, &obs, &fitted, start_fit.as_ref(), slack)
+            report(
+                &inst,
+                &obs,
+                &fitted,
+                start_fit.as_ref(),
+                slack,
+                options.fit_congestion
+            )
         );
     }
     if let Some(target) = args.output {
@@ -187,6 +218,7 @@ fn report(
     c: &Calibration,
     start: Option<&Calibration>,
     slack: f64,
+    congestion_fitted: bool,
 ) -> String {
     use std::fmt::Write;
     let mut s = String::new();
@@ -196,8 +228,10 @@ fn report(
         .collect();
     let _ = writeln!(
         s,
-        "market {}: preferences calibrated to observed flows ({} users, {} held out{})",
+        "market {}: preferences calibrated to observed flows ({} period{}, {} users, {} held out{})",
         inst.market,
+        obs.periods.len(),
+        if obs.periods.len() == 1 { "" } else { "s" },
         inst.n_users(),
         held.len(),
         if held.is_empty() {
@@ -231,8 +265,13 @@ fn report(
     );
     let _ = writeln!(
         s,
-        "  congestion weight {} usd/mtok (declared; one snapshot fixes preferences only up to this scale)",
-        num(c.theta.congestion)
+        "  congestion weight {} usd/mtok ({})",
+        num(c.theta.congestion),
+        if congestion_fitted {
+            "fitted: the periods' prices differ"
+        } else {
+            "declared; one snapshot fixes preferences only up to this scale"
+        }
     );
     for (k, q) in inst.qos.iter().enumerate() {
         let _ = writeln!(
@@ -311,6 +350,15 @@ fn write_back(
     let statics: Vec<usize> = (0..market.qos.len())
         .filter(|&k| market.qos[k].kind != prillm_compiler::check::QosKind::Congestion)
         .collect();
+    if let Some(at) = market.learned_congestion {
+        place(
+            at.file,
+            at.span.start,
+            at.span.end,
+            format!("{} usd/mtok", num(theta.congestion)),
+            "the congestion weight",
+        )?;
+    }
     for (slot, &k) in statics.iter().enumerate() {
         if any_learned && !market.learned_weights.get(k).copied().unwrap_or(false) {
             continue;
@@ -356,7 +404,7 @@ pub fn bench(out: &Output, examples: &Path) -> u8 {
         .iter()
         .map(|u| ["codex", "omp"].contains(&u.group.as_str()))
         .collect();
-    let obs = Observed { flows, held_out };
+    let obs = Observed::single(&inst, flows, held_out);
     let declared = Theta::of(&inst);
     let started = std::time::Instant::now();
     let full = initial_values(&inst, &obs, &declared, None)
@@ -374,9 +422,10 @@ pub fn bench(out: &Output, examples: &Path) -> u8 {
             None,
             &prillm_runtime::Options::default(),
         )?;
+        let flows = [eq.flows];
         Ok((
-            fit_of(&eq.flows, &obs.flows, |i| !obs.held_out[i]),
-            fit_of(&eq.flows, &obs.flows, |i| obs.held_out[i]),
+            fit_of(&flows, &obs, |i| !obs.held_out[i]),
+            fit_of(&flows, &obs, |i| obs.held_out[i]),
         ))
     });
     let q_ms = started.elapsed().as_secs_f64() * 1e3;

@@ -196,3 +196,146 @@ fn learned_parameters_are_fitted_and_written_back() {
     assert!(String::from_utf8_lossy(&check.stderr).contains("cannot be learned from one snapshot"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Flows simulated by prillm itself at known preferences in three periods at different
+/// prices: calibrating a copy with every preference `learned` recovers them all, the
+/// congestion weight included (values up to their common shift).
+#[test]
+fn per_period_observations_identify_every_parameter() {
+    let dir = std::env::temp_dir().join(format!("prillm-calibrate-periods-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let truth = std::fs::read_to_string(root().join("tests/data/toy-truth.market")).unwrap();
+    std::fs::write(dir.join("truth.market"), &truth).unwrap();
+    let days = [(1.0, 2.0, 0.5), (1.4, 1.6, 0.7), (0.8, 2.5, 0.4)];
+    let mut flows = String::from("period,user,provider,tokens\n");
+    let mut prices = String::from("period,a,b,c\n");
+    for (d, (pa, pb, pc)) in days.iter().enumerate() {
+        let sim = prillm_in(
+            &dir,
+            &[
+                "--format",
+                "json",
+                "simulate",
+                "truth.market",
+                "--price",
+                &format!("a={pa}"),
+                "--price",
+                &format!("b={pb}"),
+                "--price",
+                &format!("c={pc}"),
+            ],
+        );
+        let v: serde_json::Value = serde_json::from_slice(&sim.stdout).unwrap();
+        let data = v["equilibrium"]["flows"]["data"].as_array().unwrap();
+        for (i, user) in ["u1", "u2", "u3"].iter().enumerate() {
+            for (j, provider) in ["a", "b", "c"].iter().enumerate() {
+                flows.push_str(&format!("day{d},{user},{provider},{}\n", data[i * 3 + j]));
+            }
+        }
+        prices.push_str(&format!("day{d},{pa},{pb},{pc}\n"));
+    }
+    std::fs::write(dir.join("flows.csv"), flows).unwrap();
+    std::fs::write(dir.join("prices.csv"), prices).unwrap();
+    let mut learn = truth
+        .replace("  ttft = 0.0004 usd/mtok per ms", "  ttft = learned")
+        .replace("  load = 2 usd/mtok", "  load = learned");
+    for v in ["2", "3.5", "1.2"] {
+        learn = learn.replacen(&format!("value = {v} usd/mtok"), "value = learned", 1);
+    }
+    learn.push_str("table observed from \"flows.csv\" unit mtok\ntable prices from \"prices.csv\" unit usd/mtok\n");
+    std::fs::write(dir.join("learn.market"), learn).unwrap();
+    let out = prillm_in(&dir, &["calibrate", "learn.market", "-o", "out.market"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("3 periods") && stdout.contains("fitted: the periods' prices differ"),
+        "{stdout}"
+    );
+    let calibrated = std::fs::read_to_string(dir.join("out.market")).unwrap();
+    for line in [
+        "  ttft = 0.0004 usd/mtok per ms",
+        "  load = 2 usd/mtok",
+        "  value = 0.8 usd/mtok",
+        "  value = 2.3 usd/mtok",
+        "  value = 0 usd/mtok",
+    ] {
+        assert!(calibrated.contains(line), "`{line}` not in\n{calibrated}");
+    }
+    // Periods at the same prices cannot: the same flows, no prices table.
+    let same = std::fs::read_to_string(dir.join("learn.market"))
+        .unwrap()
+        .replace("table prices from \"prices.csv\" unit usd/mtok\n", "");
+    std::fs::write(dir.join("same.market"), same).unwrap();
+    let out = prillm_in(&dir, &["calibrate", "same.market"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot identify the congestion weight"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_per_period_tables_are_diagnosed_in_the_csv() {
+    let dir = std::env::temp_dir().join(format!(
+        "prillm-calibrate-badperiods-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let truth = std::fs::read_to_string(root().join("tests/data/toy-truth.market")).unwrap();
+    let market = format!(
+        "{truth}table observed from \"flows.csv\" unit mtok\ntable prices from \"prices.csv\" unit usd/mtok\n"
+    );
+    std::fs::write(dir.join("m.market"), market).unwrap();
+    let cases = [
+        (
+            "period,user,provider,tokens\nday1,u1,z,5\n",
+            "period,a,b,c\nday1,1,2,3\n",
+            "no provider named `z`",
+        ),
+        (
+            "period,user,provider,tokens\nday1,u9,a,5\n",
+            "period,a,b,c\nday1,1,2,3\n",
+            "u9",
+        ),
+        (
+            "period,user,provider,tokens\nday1,u1,a,-5\n",
+            "period,a,b,c\nday1,1,2,3\n",
+            "not a non-negative number",
+        ),
+        (
+            "period,user,provider,tokens\nday1,u1,a,5\nday1,u1,a,6\n",
+            "period,a,b,c\nday1,1,2,3\n",
+            "two rows",
+        ),
+        (
+            "period,user,provider,tokens\nday1,u1,a,5\n",
+            "period,a,b,c\nday2,1,2,3\n",
+            "which has no observed flows",
+        ),
+        (
+            "period,user,provider,tokens\nday1,u1,a,5\n",
+            "period,a,b\nday1,1,2\n",
+            "no prices for every provider",
+        ),
+        (
+            "period,user,provider,tokens\nday1,u1,a,5\n",
+            "a,b,c\n1,2,3\n",
+            "starts with a `period` column",
+        ),
+    ];
+    for (flows, prices, expected) in cases {
+        std::fs::write(dir.join("flows.csv"), flows).unwrap();
+        std::fs::write(dir.join("prices.csv"), prices).unwrap();
+        let out = prillm_in(&dir, &["check", "m.market"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flows}{prices}: {err}");
+        assert!(
+            err.contains(expected),
+            "{flows}{prices}: expected `{expected}` in\n{err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

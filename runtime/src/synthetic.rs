@@ -80,5 +80,6 @@ pub fn market(n: usize, m: usize, choosers: usize, rng: &mut ChaCha8Rng) -> Inst
         solve: None,
         observed: None,
         learned: None,
+        observed_periods: None,
     }
 }

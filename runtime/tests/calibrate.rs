@@ -5,7 +5,7 @@ use prillm_compiler::lower::{Instance, Matrix};
 use prillm_runtime::calibrate::fit::{fit, Options};
 use prillm_runtime::calibrate::init::initial_values;
 use prillm_runtime::calibrate::jacobian::jacobian;
-use prillm_runtime::calibrate::{validate, Observed, Theta};
+use prillm_runtime::calibrate::{matches_demand, validate, Observed, Period, Theta};
 use prillm_runtime::synthetic::{market, uniform};
 use prillm_runtime::{solve, Options as EqOptions, RuntimeError};
 use rand_chacha::ChaCha8Rng;
@@ -41,8 +41,8 @@ fn setup(seed: u64) -> (Instance, Matrix) {
     (inst, eq.flows)
 }
 
-fn observed(flows: Matrix, held_out: Vec<bool>) -> Observed {
-    Observed { flows, held_out }
+fn observed(inst: &Instance, flows: Matrix, held_out: Vec<bool>) -> Observed {
+    Observed::single(inst, flows, held_out)
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn the_jacobian_matches_finite_differences() {
 #[test]
 fn the_lp_makes_exact_equilibrium_data_consistent() {
     let (inst, flows) = setup(2);
-    let obs = observed(flows.clone(), vec![false; inst.n_users()]);
+    let obs = observed(&inst, flows.clone(), vec![false; inst.n_users()]);
     validate(&inst, &obs).unwrap();
     let weights = Theta {
         value: vec![0.0; 6],
@@ -123,7 +123,7 @@ fn known_parameters_are_recovered_from_noisy_flows() {
         }
     }
     let held: Vec<bool> = (0..inst.n_users()).map(|i| i >= 8).collect();
-    let obs = observed(noisy, held);
+    let obs = observed(&inst, noisy, held);
     validate(&inst, &obs).unwrap();
     // Start from a wrong QoS weight and the LP's values; the congestion weight is the
     // declared scale (one snapshot cannot identify it).
@@ -139,7 +139,7 @@ fn known_parameters_are_recovered_from_noisy_flows() {
         let eq = solve(&th.apply(&inst), &inst.price, None, &EqOptions::default()).unwrap();
         (0..8)
             .flat_map(|i| (0..6).map(move |j| (i, j)))
-            .map(|(i, j)| (eq.flows.get(i, j) - obs.flows.get(i, j)).powi(2))
+            .map(|(i, j)| (eq.flows.get(i, j) - obs.periods[0].flows.get(i, j)).powi(2))
             .sum()
     };
     // The optimiser does at least as well as the truth on the noisy data…
@@ -180,13 +180,13 @@ fn bad_observations_are_refused_with_a_reason() {
     let n = inst.n_users();
     let mut wrong_total = flows.clone();
     wrong_total.set(0, 0, wrong_total.get(0, 0) + 1.0);
-    let e = validate(&inst, &observed(wrong_total, vec![false; n])).unwrap_err();
+    let e = matches_demand(&inst, &wrong_total).unwrap_err();
     assert!(e.to_string().contains("add up to"), "{e}");
     let mut negative = flows.clone();
     negative.set(1, 1, -1.0);
-    let e = validate(&inst, &observed(negative, vec![false; n])).unwrap_err();
+    let e = validate(&inst, &observed(&inst, negative, vec![false; n])).unwrap_err();
     assert!(e.to_string().contains("observed flow"), "{e}");
-    let e = validate(&inst, &observed(flows.clone(), vec![true; n])).unwrap_err();
+    let e = validate(&inst, &observed(&inst, flows.clone(), vec![true; n])).unwrap_err();
     assert!(e.to_string().contains("held out"), "{e}");
     // A QoS dimension equal for every provider changes no choice: its weight is unidentifiable.
     let mut flat = inst.clone();
@@ -196,7 +196,7 @@ fn bad_observations_are_refused_with_a_reason() {
         }
     }
     let eq = solve(&flat, &flat.price, None, &EqOptions::default()).unwrap();
-    let obs = observed(eq.flows, vec![false; n]);
+    let obs = observed(&flat, eq.flows, vec![false; n]);
     match fit(
         &flat,
         &obs,
@@ -214,7 +214,7 @@ fn bad_observations_are_refused_with_a_reason() {
 #[test]
 fn one_snapshot_cannot_identify_the_congestion_weight() {
     let (inst, flows) = setup(5);
-    let obs = observed(flows, vec![false; inst.n_users()]);
+    let obs = observed(&inst, flows, vec![false; inst.n_users()]);
     let options = Options {
         fit_congestion: true,
         ..Options::default()
@@ -247,4 +247,63 @@ fn one_snapshot_cannot_identify_the_congestion_weight() {
     for (x, y) in a.flows.data.iter().zip(&b.flows.data) {
         assert!((x - y).abs() <= 1e-8 * x.abs().max(1.0), "{x} vs {y}");
     }
+}
+
+/// Periods at different prices identify the scale: the congestion weight is recovered too.
+#[test]
+fn periods_at_different_prices_identify_the_congestion_weight() {
+    let inst0 = base(6);
+    let t = truth_for(&inst0);
+    let inst = t.apply(&inst0);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let periods: Vec<Period> = (0..4)
+        .map(|d| {
+            let prices: Vec<f64> = inst
+                .price
+                .iter()
+                .map(|p| p * (1.0 + uniform(&mut rng, -0.3, 0.3)))
+                .collect();
+            let mut at = inst.clone();
+            at.price = prices.clone();
+            let eq = solve(&at, &prices, None, &EqOptions::default()).unwrap();
+            Period {
+                name: format!("day{d}"),
+                prices,
+                flows: eq.flows,
+            }
+        })
+        .collect();
+    let obs = Observed {
+        periods,
+        held_out: vec![false; inst.n_users()],
+    };
+    validate(&inst, &obs).unwrap();
+    let start = Theta {
+        congestion: 4.0,
+        qos: vec![0.0002],
+        value: vec![0.0; 6],
+    };
+    let (start, _) = initial_values(&inst, &obs, &start, None).unwrap();
+    let options = Options {
+        fit_congestion: true,
+        ..Options::default()
+    };
+    let fitted = fit(&inst, &obs, &start, &options, |_, _| {}).unwrap();
+    let got = &fitted.theta;
+    assert!(
+        (got.congestion / t.congestion - 1.0).abs() < 1e-3,
+        "congestion {} vs {}",
+        got.congestion,
+        t.congestion
+    );
+    assert!(
+        (got.qos[0] / t.qos[0] - 1.0).abs() < 1e-3,
+        "{:?} vs {:?}",
+        got.qos,
+        t.qos
+    );
+    for (a, b) in got.value.iter().zip(&t.value) {
+        assert!((a - b).abs() < 1e-3, "{:?} vs {:?}", got.value, t.value);
+    }
+    assert!(fitted.train.r2 > 0.999999, "{:?}", fitted.train);
 }

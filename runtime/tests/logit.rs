@@ -88,6 +88,7 @@ fn duopoly(draws: usize, seed: u64) -> Instance {
         solve: None,
         observed: None,
         learned: None,
+        observed_periods: None,
     }
 }
 

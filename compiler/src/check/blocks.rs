@@ -144,11 +144,13 @@ impl Checker<'_> {
             }
             if let Some(span) = Self::learned(s) {
                 if self.market.qos[k].kind == QosKind::Congestion {
-                    self.err(
-                        Diagnostic::new(Code::FieldForm, file, span, "the congestion weight cannot be learned from one snapshot of flows")
-                            .label("sets the scale of every other preference")
-                            .help("give it a number: with a free value per provider, flows at one price vector fix preferences only up to this scale (docs/calibration.md)"),
-                    );
+                    // Checked against the observations once every item is read; the fit
+                    // starts from 1.
+                    self.market.learned_congestion = Some(Self::loc(file, span));
+                    self.default_weights[k] = Some(Num {
+                        value: 1.0,
+                        at: Self::loc(file, span),
+                    });
                     continue;
                 }
                 self.market

@@ -108,6 +108,9 @@ impl<'a> Checker<'a> {
                 solve: None,
                 observed: Vec::new(),
                 learned_weights: Vec::new(),
+                observed_periods: Vec::new(),
+                period_prices: Vec::new(),
+                learned_congestion: None,
             },
             default_weights: Vec::new(),
             qos_units: Vec::new(),
@@ -198,6 +201,74 @@ impl<'a> Checker<'a> {
             }
         }
         self.size_checks();
+        self.period_checks();
+    }
+
+    /// Per-period observations and prices describe the same periods, every price is given,
+    /// and a learned congestion weight has periods to be learned from.
+    fn period_checks(&mut self) {
+        let m = self.market.providers.len();
+        let mut periods: Vec<&str> = self
+            .market
+            .observed_periods
+            .iter()
+            .map(|o| o.0.as_str())
+            .collect();
+        periods.sort();
+        periods.dedup();
+        let periods: Vec<String> = periods.into_iter().map(String::from).collect();
+        let mut diags = Vec::new();
+        if !self.market.period_prices.is_empty() {
+            for (period, _, num) in &self.market.period_prices {
+                if !periods.contains(period) {
+                    diags.push(
+                        Diagnostic::new(Code::CsvMalformed, num.at.file, num.at.span, format!("prices for period `{period}`, which has no observed flows"))
+                            .label("period without observations")
+                            .help("give each period's flows in the `table observed` (period,user,provider,tokens)"),
+                    );
+                    break;
+                }
+            }
+            for period in &periods {
+                let given = self
+                    .market
+                    .period_prices
+                    .iter()
+                    .filter(|(p, _, _)| p == period)
+                    .count();
+                if given < m {
+                    let at = self
+                        .market
+                        .observed_periods
+                        .iter()
+                        .find(|o| &o.0 == period)
+                        .map(|o| o.3.at)
+                        .expect("an observed period");
+                    diags.push(
+                        Diagnostic::new(
+                            Code::CsvMissingCell,
+                            at.file,
+                            at.span,
+                            format!("period `{period}` has no prices for every provider"),
+                        )
+                        .label("observed here")
+                        .help("add a row for this period to the `table prices`"),
+                    );
+                }
+            }
+        }
+        if let Some(at) = self.market.learned_congestion {
+            if periods.len() < 2 {
+                diags.push(
+                    Diagnostic::new(Code::FieldForm, at.file, at.span, "the congestion weight cannot be learned from one snapshot of flows")
+                        .label("sets the scale of every other preference")
+                        .help("give it a number, or observe flows in several periods at different prices (`table observed` with a `period` column, and `table prices`); see docs/calibration.md"),
+                );
+            }
+        }
+        for d in diags {
+            self.err(d);
+        }
     }
 
     fn finish(self) -> Market {

@@ -256,6 +256,14 @@ pub struct Market {
     pub observed: Vec<(usize, usize, Num)>,
     /// Per QoS dimension: its default weight is `learned` (fitted by `prillm calibrate`).
     pub learned_weights: Vec<bool>,
+    /// Observed flows per period from a long table `period,user,provider,tokens`:
+    /// (period, user, provider, mtok per period).
+    pub observed_periods: Vec<(String, usize, usize, Num)>,
+    /// Each period's prices from `table prices` (`period,PROVIDER,...`): (period, provider, price).
+    pub period_prices: Vec<(String, usize, Num)>,
+    /// `load = learned` in the weights block: the congestion weight is fitted (it needs
+    /// observations in periods at different prices).
+    pub learned_congestion: Option<Loc>,
 }
 
 impl Market {

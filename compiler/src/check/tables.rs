@@ -24,7 +24,7 @@ impl Checker<'_> {
         unit: Option<&UnitExpr>,
     ) {
         // What the cells are: a static QoS, per-user values of providers, or observed flows.
-        let (cells, expect) = if target.text == "value" {
+        let (cells, expect) = if target.text == "value" || target.text == "prices" {
             (Cells::Value, Expect::price())
         } else if target.text == "observed" {
             (Cells::Observed, Expect::volume(self.period_seconds))
@@ -99,7 +99,176 @@ impl Checker<'_> {
             Some(id) => id,
             None => self.sources.add(csv_path, text.clone()),
         };
-        self.read_table(csv_file, &text, cells, scale);
+        let long = text
+            .split([',', '\n', '\r'])
+            .next()
+            .is_some_and(|h| h.trim().eq_ignore_ascii_case("period"));
+        match (target.text.as_str(), long) {
+            ("observed", true) => self.read_periods(csv_file, &text, scale, true),
+            ("prices", true) => self.read_periods(csv_file, &text, scale, false),
+            ("prices", false) => self.err(
+                Diagnostic::new(
+                    Code::CsvMalformed,
+                    csv_file,
+                    Span::new(0, 0),
+                    "a prices table starts with a `period` column",
+                )
+                .label("header")
+                .help("write the header as `period,PROVIDER_1,PROVIDER_2,...`, one row per period"),
+            ),
+            _ => self.read_table(csv_file, &text, cells, scale),
+        }
+    }
+
+    /// Per-period tables: observed flows `period,user,provider,tokens` (`flows`), or prices
+    /// `period,PROVIDER,...` (one row per period).
+    fn read_periods(&mut self, csv: FileId, text: &str, scale: f64, flows: bool) {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut header: Vec<Option<usize>> = Vec::new();
+        let mut seen: HashMap<(String, usize, usize), Span> = HashMap::new();
+        for (r, rec) in reader.records().enumerate() {
+            let Ok(rec) = rec else {
+                self.err(
+                    Diagnostic::new(Code::CsvMalformed, csv, Span::new(0, 1), "malformed CSV")
+                        .label("here")
+                        .help("a table is comma-separated text with a header row"),
+                );
+                return;
+            };
+            let start = rec.position().map_or(0, |p| p.byte() as usize);
+            let cells = cell_spans(text, start, rec.len());
+            if r == 0 {
+                if flows && rec.len() != 4 {
+                    self.err(
+                        Diagnostic::new(
+                            Code::CsvMalformed,
+                            csv,
+                            line_span(text, start),
+                            "an observed-flows table has four columns",
+                        )
+                        .label("header")
+                        .help("write the header as `period,user,provider,tokens`"),
+                    );
+                    return;
+                }
+                if !flows {
+                    for (c, name) in rec.iter().enumerate().skip(1) {
+                        let p = self.provider_names.get(name.trim());
+                        if p.is_none() {
+                            let help = self.provider_names.suggest(name.trim());
+                            self.err(
+                                Diagnostic::new(
+                                    Code::UnknownProvider,
+                                    csv,
+                                    cells[c],
+                                    format!("no provider named `{}`", name.trim()),
+                                )
+                                .label("column of an unknown provider")
+                                .help(help.unwrap_or_else(|| {
+                                    "each header cell after the first names a provider".into()
+                                })),
+                            );
+                        }
+                        header.push(p);
+                    }
+                }
+                continue;
+            }
+            let width = if flows { 4 } else { header.len() + 1 };
+            if rec.len() != width {
+                self.err(
+                    Diagnostic::new(
+                        Code::CsvMalformed,
+                        csv,
+                        line_span(text, start),
+                        format!("row has {} cells, the header has {width}", rec.len()),
+                    )
+                    .label("wrong number of cells")
+                    .help("every row has one cell per header column"),
+                );
+                continue;
+            }
+            let period = rec.get(0).unwrap_or("").trim().to_string();
+            if period.is_empty() {
+                self.err(
+                    Diagnostic::new(Code::CsvMissingCell, csv, cells[0], "no period")
+                        .label("empty cell")
+                        .help("name the period (a date, `day1`, ...)"),
+                );
+                continue;
+            }
+            let number = |this: &mut Self, c: usize| -> Option<Num> {
+                let cell = rec.get(c).unwrap_or("").trim();
+                let v = cell
+                    .replace('_', "")
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| (v * scale).is_finite() && *v >= 0.0);
+                if v.is_none() {
+                    this.err(
+                        Diagnostic::new(
+                            Code::CsvBadNumber,
+                            csv,
+                            cells[c],
+                            format!("`{cell}` is not a non-negative number"),
+                        )
+                        .label("not a number ≥ 0")
+                        .help("write plain numbers (`12.5`, `1e3`); the unit is the table's"),
+                    );
+                }
+                v.map(|v| Num {
+                    value: v * scale,
+                    at: Self::loc(csv, cells[c]),
+                })
+            };
+            if flows {
+                let user = rec.get(1).unwrap_or("").trim();
+                let provider = rec.get(2).unwrap_or("").trim();
+                let Some(u) = self.user_ref(csv, user, cells[1]) else {
+                    continue;
+                };
+                let Some(p) = self.provider_names.get(provider) else {
+                    let help = self.provider_names.suggest(provider);
+                    self.err(
+                        Diagnostic::new(
+                            Code::UnknownProvider,
+                            csv,
+                            cells[2],
+                            format!("no provider named `{provider}`"),
+                        )
+                        .label("unknown provider")
+                        .help(help.unwrap_or_else(|| "the third column names a provider".into())),
+                    );
+                    continue;
+                };
+                let Some(num) = number(self, 3) else { continue };
+                if let Some(first) = seen.insert((period.clone(), u, p), cells[0]) {
+                    self.err(
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            csv,
+                            line_span(text, start),
+                            format!("period `{period}` has two rows for `{user}` and `{provider}`"),
+                        )
+                        .label("second row")
+                        .related(csv, first, "first row")
+                        .help("keep one row per (period, user, provider)"),
+                    );
+                    continue;
+                }
+                self.market.observed_periods.push((period, u, p, num));
+            } else {
+                for c in 1..width {
+                    let Some(num) = number(self, c) else { continue };
+                    if let Some(p) = header[c - 1] {
+                        self.market.period_prices.push((period.clone(), p, num));
+                    }
+                }
+            }
+        }
     }
 
     fn read_table(&mut self, csv: FileId, text: &str, cells_are: Cells, scale: f64) {

@@ -183,6 +183,17 @@ pub struct Instance {
     /// Parameters declared `learned`, to be fitted by `prillm calibrate`; `None` when none is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learned: Option<Learned>,
+    /// Observations per period (`table observed` with a `period` column, `table prices`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_periods: Option<Vec<ObservedPeriod>>,
+}
+
+/// One period's prices (the market's, or `table prices`) and observed flows (n × m, mtok).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObservedPeriod {
+    pub name: String,
+    pub prices: Vec<f64>,
+    pub flows: Matrix,
 }
 
 /// Which parameters are `learned`: per provider value, per static QoS weight.
@@ -190,6 +201,7 @@ pub struct Instance {
 pub struct Learned {
     pub values: Vec<bool>,
     pub qos: Vec<bool>,
+    pub congestion: bool,
 }
 
 impl Learned {
@@ -201,7 +213,8 @@ impl Learned {
         let weights = (0..self.qos.len())
             .filter(|&k| self.qos[k])
             .map(|k| format!("the weight of `{}`", inst.qos[k].name));
-        values.chain(weights).collect()
+        let congestion = self.congestion.then(|| "the congestion weight".to_string());
+        values.chain(weights).chain(congestion).collect()
     }
 }
 
@@ -340,7 +353,7 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
             })
         })
         .collect();
-    let price = market
+    let price: Vec<f64> = market
         .providers
         .iter()
         .enumerate()
@@ -355,13 +368,19 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
         .collect();
 
     let observed = observed(market, &users);
+    let observed_periods = observed_periods(market, &users, &price);
     let learned = {
         let values: Vec<bool> = market.providers.iter().map(|p| p.value_learned).collect();
         let qos: Vec<bool> = statics
             .iter()
             .map(|&k| market.learned_weights.get(k).copied().unwrap_or(false))
             .collect();
-        (values.iter().chain(&qos).any(|&l| l)).then_some(Learned { values, qos })
+        let congestion = market.learned_congestion.is_some();
+        (congestion || values.iter().chain(&qos).any(|&l| l)).then_some(Learned {
+            values,
+            qos,
+            congestion,
+        })
     };
     Ok(Instance {
         market: market.name.clone(),
@@ -465,6 +484,7 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
         }),
         observed,
         learned,
+        observed_periods,
     })
 }
 
@@ -485,6 +505,43 @@ fn observed(market: &Market, rows: &[UserInfo]) -> Option<Matrix> {
         }
     }
     Some(flows)
+}
+
+/// Per-period observations, periods in order of first appearance; a period's prices are the
+/// market's unless `table prices` gives them.
+fn observed_periods(
+    market: &Market,
+    rows: &[UserInfo],
+    prices: &[f64],
+) -> Option<Vec<ObservedPeriod>> {
+    let mut periods: Vec<ObservedPeriod> = Vec::new();
+    for (name, u, j, num) in &market.observed_periods {
+        let at = match periods.iter().position(|p| &p.name == name) {
+            Some(k) => k,
+            None => {
+                let mut prices = prices.to_vec();
+                for (period, p, price) in &market.period_prices {
+                    if period == name {
+                        prices[*p] = price.value;
+                    }
+                }
+                periods.push(ObservedPeriod {
+                    name: name.clone(),
+                    prices,
+                    flows: Matrix::filled(rows.len(), market.providers.len(), 0.0),
+                });
+                periods.len() - 1
+            }
+        };
+        let group = &market.users[*u];
+        let draws = group.segment.as_ref().map_or(1, |s| s.draws) as f64;
+        for (r, row) in rows.iter().enumerate() {
+            if row.group == group.name {
+                periods[at].flows.set(r, *j, num.value / draws);
+            }
+        }
+    }
+    (!periods.is_empty()).then_some(periods)
 }
 
 /// A parameter's value for one draw; a non-finite draw is reported, not passed on.

@@ -12,10 +12,10 @@ use crate::kkt::solve_dense;
 
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Fit the congestion weight too. One snapshot of flows at one price vector cannot
-    /// identify it: with a free value per provider, scaling w_q, every QoS weight and every
-    /// `p_j − b_j` together changes no choice. Off, w_q stays at its starting (declared)
-    /// value and sets the scale of the others.
+    /// Fit the congestion weight too. Flows at one price vector cannot identify it: with a
+    /// free value per provider, scaling w_q, every QoS weight and every `p_j − b_j` together
+    /// changes no choice; periods at different prices can (refused otherwise). Off, w_q
+    /// stays at its starting (declared) value and sets the scale of the others.
     pub fit_congestion: bool,
     /// Fit the providers' values (off: they stay at their starting values — the "objective
     /// factors only" ablation with every value 0).
@@ -47,9 +47,10 @@ pub struct Calibration {
     pub loss: Vec<f64>,
     pub train: Fit,
     pub held_out: Option<Fit>,
-    /// The fitted equilibrium's KKT residual.
+    /// The largest KKT residual of the fitted equilibria.
     pub kkt_residual: f64,
-    pub flows: Matrix,
+    /// The fitted equilibrium's flows in each period (mtok).
+    pub flows: Vec<Matrix>,
 }
 
 fn to_z(t: &Theta) -> Vec<f64> {
@@ -80,7 +81,11 @@ fn identifiable(
     let learned = options.learned.as_ref();
     for j in 0..m {
         let free = options.fit_values && learned.is_none_or(|l| l.values[j]);
-        if free && train.iter().all(|&i| obs.flows.get(i, j) <= 0.0) {
+        let seen = obs
+            .periods
+            .iter()
+            .any(|t| train.iter().any(|&i| t.flows.get(i, j) > 0.0));
+        if free && !seen {
             return Err(RuntimeError::BadInstance(format!(
                 "the observations cannot identify the value of `{}`: no training user is observed using it",
                 inst.providers[j].name
@@ -119,50 +124,63 @@ fn activate(
 ) -> Result<(), RuntimeError> {
     let m = inst.n_providers();
     for _ in 0..m {
-        let at = theta.apply(inst);
-        let eq = solve(&at, &inst.price, None, &EqOptions::default())?;
-        let marginal = |i: usize, j: usize| {
-            let mut c = inst.price[j] + at.static_cost(i, j);
-            c += at.congestion_weight[i] * (eq.loads[j] + eq.flows.get(i, j)) / inst.capacity[j];
-            c
-        };
-        let idle = (0..m).find(|&j| {
-            train.iter().any(|&i| obs.flows.get(i, j) > 0.0)
-                && train.iter().all(|&i| eq.flows.get(i, j) <= 0.0)
-        });
-        let Some(j) = idle else {
+        let mut idle = vec![true; m];
+        let mut seen = vec![false; m];
+        let mut gap = vec![f64::INFINITY; m];
+        for period in &obs.periods {
+            let at = theta.apply(&period.instance(inst));
+            let eq = solve(&at, &at.price, None, &EqOptions::default())?;
+            let marginal = |i: usize, j: usize| {
+                at.price[j]
+                    + at.static_cost(i, j)
+                    + at.congestion_weight[i] * (eq.loads[j] + eq.flows.get(i, j)) / at.capacity[j]
+            };
+            for j in 0..m {
+                seen[j] |= train.iter().any(|&i| period.flows.get(i, j) > 0.0);
+                idle[j] &= train.iter().all(|&i| eq.flows.get(i, j) <= 0.0);
+                for &i in train {
+                    let lambda = (0..m)
+                        .filter(|&k| eq.flows.get(i, k) > 0.0)
+                        .map(|k| marginal(i, k))
+                        .fold(f64::INFINITY, f64::min);
+                    gap[j] = gap[j].min(marginal(i, j) - lambda);
+                }
+            }
+        }
+        let Some(j) = (0..m).find(|&j| seen[j] && idle[j]) else {
             return Ok(());
         };
-        let gap = train
-            .iter()
-            .map(|&i| {
-                let lambda = (0..m)
-                    .filter(|&k| eq.flows.get(i, k) > 0.0)
-                    .map(|k| marginal(i, k))
-                    .fold(f64::INFINITY, f64::min);
-                marginal(i, j) - lambda
-            })
-            .fold(f64::INFINITY, f64::min);
         // Just past marginal: a little flow, so the Jacobian sees the value.
-        theta.value[j] += gap + 1e-3 * gap.abs().max(1e-6);
+        theta.value[j] += gap[j] + 1e-3 * gap[j].abs().max(1e-6);
     }
     Ok(())
 }
 
-/// The equilibrium at θ and the training loss.
+/// One period's market at θ and its equilibrium.
+struct Solved {
+    at: Instance,
+    eq: Equilibrium,
+}
+
+/// The equilibrium of every period at θ and the training loss.
 fn evaluate(
     inst: &Instance,
     obs: &Observed,
     theta: &Theta,
-) -> Result<(Instance, Equilibrium, f64), RuntimeError> {
-    let at = theta.apply(inst);
-    let eq = solve(&at, &inst.price, None, &EqOptions::default())?;
-    let loss = (0..inst.n_users())
-        .filter(|&i| !obs.held_out[i])
-        .flat_map(|i| (0..inst.n_providers()).map(move |j| (i, j)))
-        .map(|(i, j)| (eq.flows.get(i, j) - obs.flows.get(i, j)).powi(2))
-        .sum();
-    Ok((at, eq, loss))
+) -> Result<(Vec<Solved>, f64), RuntimeError> {
+    let mut solved = Vec::with_capacity(obs.periods.len());
+    let mut loss = 0.0;
+    for period in &obs.periods {
+        let at = theta.apply(&period.instance(inst));
+        let eq = solve(&at, &at.price, None, &EqOptions::default())?;
+        for i in (0..inst.n_users()).filter(|&i| !obs.held_out[i]) {
+            for j in 0..inst.n_providers() {
+                loss += (eq.flows.get(i, j) - period.flows.get(i, j)).powi(2);
+            }
+        }
+        solved.push(Solved { at, eq });
+    }
+    Ok((solved, loss))
 }
 
 /// Fits θ from `start`; `progress` sees (iteration, loss) after each accepted step.
@@ -181,10 +199,10 @@ pub fn fit(
     }
     let train: Vec<usize> = (0..n).filter(|&i| !obs.held_out[i]).collect();
     identifiable(inst, obs, &train, options)?;
-    if options.fit_congestion {
+    if options.fit_congestion && !obs.prices_vary() {
         return Err(RuntimeError::BadInstance(
             "the observations cannot identify the congestion weight: flows at one price vector \
-             fix preferences only up to a common scale (scaling the congestion weight, the QoS \
+             (or periods at the same prices) fix preferences only up to a common scale (scaling the congestion weight, the QoS \
              weights and every price-minus-value together changes no choice); keep it at its \
              declared value, or observe flows at other prices"
                 .into(),
@@ -194,9 +212,11 @@ pub fn fit(
     let learned_qos = |q: usize| options.learned.as_ref().is_none_or(|l| l.qos[q]);
     let learned_value =
         |j: usize| options.fit_values && options.learned.as_ref().is_none_or(|l| l.values[j]);
-    let free: Vec<usize> = (0..k)
-        .filter(|&q| learned_qos(q))
-        .map(|q| 1 + q)
+    let free: Vec<usize> = options
+        .fit_congestion
+        .then_some(0)
+        .into_iter()
+        .chain((0..k).filter(|&q| learned_qos(q)).map(|q| 1 + q))
         .chain((0..m).filter(|&j| learned_value(j)).map(|j| 1 + k + j))
         .collect();
     // A common shift of every value changes nothing: fix the level when all are free.
@@ -206,26 +226,28 @@ pub fn fit(
     activate(inst, obs, &train, &mut start)?;
     let mut z = to_z(&start);
     let params = z.len();
-    let (mut at, mut eq, mut loss) = evaluate(inst, obs, &from_z(&z, k))?;
+    let (mut solved, mut loss) = evaluate(inst, obs, &from_z(&z, k))?;
     let mut history = vec![loss];
     let mut mu = 1e-3;
     let mut iterations = 0;
     for it in 0..options.max_iterations {
         iterations = it + 1;
-        let jac = jacobian(&at, &eq).ok_or_else(|| {
-            RuntimeError::Numerical("the equilibrium's KKT matrix is singular".into())
-        })?;
-        // Normal equations over the training cells.
+        // Normal equations over the training cells of every period.
         let mut jtj = vec![0.0; params * params];
         let mut jtr = vec![0.0; params];
-        for &i in &train {
-            for j in 0..m {
-                let r = eq.flows.get(i, j) - obs.flows.get(i, j);
-                let row = jac.row(i * m + j);
-                for p in 0..params {
-                    jtr[p] += row[p] * r;
-                    for q in 0..params {
-                        jtj[p * params + q] += row[p] * row[q];
+        for (s, period) in solved.iter().zip(&obs.periods) {
+            let jac = jacobian(&s.at, &s.eq).ok_or_else(|| {
+                RuntimeError::Numerical("the equilibrium's KKT matrix is singular".into())
+            })?;
+            for &i in &train {
+                for j in 0..m {
+                    let r = s.eq.flows.get(i, j) - period.flows.get(i, j);
+                    let row = jac.row(i * m + j);
+                    for p in 0..params {
+                        jtr[p] += row[p] * r;
+                        for q in 0..params {
+                            jtj[p * params + q] += row[p] * row[q];
+                        }
                     }
                 }
             }
@@ -253,10 +275,10 @@ pub fn fit(
             }
             let theta = settle(from_z(&trial, k));
             match evaluate(inst, obs, &theta) {
-                Ok((at2, eq2, loss2)) if loss2 < loss => {
+                Ok((solved2, loss2)) if loss2 < loss => {
                     let gain = (loss - loss2) / loss.max(1e-300);
                     z = to_z(&theta);
-                    (at, eq, loss) = (at2, eq2, loss2);
+                    (solved, loss) = (solved2, loss2);
                     history.push(loss);
                     progress(iterations, loss);
                     mu = (mu / 3.0).max(1e-12);
@@ -272,11 +294,12 @@ pub fn fit(
     }
     let theta = settle(from_z(&z, k));
     let held: Vec<usize> = (0..n).filter(|&i| obs.held_out[i]).collect();
+    let flows: Vec<Matrix> = solved.iter().map(|s| s.eq.flows.clone()).collect();
     Ok(Calibration {
-        train: fit_of(&eq.flows, &obs.flows, |i| !obs.held_out[i]),
-        held_out: (!held.is_empty()).then(|| fit_of(&eq.flows, &obs.flows, |i| obs.held_out[i])),
-        kkt_residual: eq.residual,
-        flows: eq.flows.clone(),
+        train: fit_of(&flows, obs, |i| !obs.held_out[i]),
+        held_out: (!held.is_empty()).then(|| fit_of(&flows, obs, |i| obs.held_out[i])),
+        kkt_residual: solved.iter().map(|s| s.eq.residual).fold(0.0, f64::max),
+        flows,
         theta,
         iterations,
         loss: history,

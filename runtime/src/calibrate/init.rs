@@ -26,9 +26,6 @@ pub fn initial_values(
     learned: Option<&[bool]>,
 ) -> Result<(Theta, f64), RuntimeError> {
     let (n, m) = (inst.n_users(), inst.n_providers());
-    let loads: Vec<f64> = (0..m)
-        .map(|j| (0..n).map(|i| obs.flows.get(i, j)).sum())
-        .collect();
     let mut vars = ProblemVariables::new();
     let free = |j: usize| learned.is_none_or(|l| l[j]);
     // A fixed value is a variable pinned to its number.
@@ -41,37 +38,44 @@ pub fn initial_values(
             }
         })
         .collect();
-    let lambda: Vec<_> = (0..n).map(|_| vars.add(variable())).collect();
     let mut slack_terms = Expression::from(0.0);
     let mut rows = Vec::new();
-    for i in (0..n).filter(|&i| !obs.held_out[i]) {
-        for j in 0..m {
-            let f = obs.flows.get(i, j);
-            let mut qos = 0.0;
-            for (k, w) in weights.qos.iter().enumerate() {
-                qos += w * inst.qos_values[k].get(i, j);
-            }
-            let constant =
-                inst.price[j] + qos + weights.congestion * (loads[j] + f) / inst.capacity[j];
-            // MC − λ = constant − b_j − λ_i.
-            let mut reduced = Expression::from(constant);
-            reduced.add_mul(-1.0, b[j]);
-            reduced.add_mul(-1.0, lambda[i]);
-            if f > 0.0 {
-                let up = vars.add(variable().min(0.0));
-                let down = vars.add(variable().min(0.0));
-                slack_terms.add_mul(1.0, up);
-                slack_terms.add_mul(1.0, down);
-                let mut e = reduced;
-                e.add_mul(-1.0, up);
-                e.add_mul(1.0, down);
-                rows.push(e.eq(0.0));
-            } else {
-                let s = vars.add(variable().min(0.0));
-                slack_terms.add_mul(1.0, s);
-                let mut e = reduced;
-                e.add_mul(1.0, s);
-                rows.push(e.geq(0.0));
+    // One multiplier per user and period: each period is its own equilibrium.
+    for period in &obs.periods {
+        let flows = &period.flows;
+        let loads: Vec<f64> = (0..m)
+            .map(|j| (0..n).map(|i| flows.get(i, j)).sum())
+            .collect();
+        for i in (0..n).filter(|&i| !obs.held_out[i]) {
+            let lambda = vars.add(variable());
+            for j in 0..m {
+                let f = flows.get(i, j);
+                let mut qos = 0.0;
+                for (k, w) in weights.qos.iter().enumerate() {
+                    qos += w * inst.qos_values[k].get(i, j);
+                }
+                let constant =
+                    period.prices[j] + qos + weights.congestion * (loads[j] + f) / inst.capacity[j];
+                // MC − λ = constant − b_j − λ_i.
+                let mut reduced = Expression::from(constant);
+                reduced.add_mul(-1.0, b[j]);
+                reduced.add_mul(-1.0, lambda);
+                if f > 0.0 {
+                    let up = vars.add(variable().min(0.0));
+                    let down = vars.add(variable().min(0.0));
+                    slack_terms.add_mul(1.0, up);
+                    slack_terms.add_mul(1.0, down);
+                    let mut e = reduced;
+                    e.add_mul(-1.0, up);
+                    e.add_mul(1.0, down);
+                    rows.push(e.eq(0.0));
+                } else {
+                    let s = vars.add(variable().min(0.0));
+                    slack_terms.add_mul(1.0, s);
+                    let mut e = reduced;
+                    e.add_mul(1.0, s);
+                    rows.push(e.geq(0.0));
+                }
             }
         }
     }

@@ -79,11 +79,57 @@ impl Theta {
     }
 }
 
-/// Observed flows: n × m, mtok per period, and which users are held out of the fit.
+/// Flows observed in one period, at that period's prices.
+#[derive(Clone, Debug)]
+pub struct Period {
+    pub name: String,
+    /// Every provider's price in the period (usd/mtok).
+    pub prices: Vec<f64>,
+    /// n × m, mtok per period.
+    pub flows: Matrix,
+}
+
+impl Period {
+    /// The market in this period: its prices, and each user's demand its observed total.
+    pub fn instance(&self, inst: &Instance) -> Instance {
+        let mut at = inst.clone();
+        at.price = self.prices.clone();
+        at.demand = (0..inst.n_users())
+            .map(|i| self.flows.row(i).iter().sum())
+            .collect();
+        at
+    }
+}
+
+/// Observations: one or more periods, and which users are held out of the fit.
 #[derive(Clone, Debug)]
 pub struct Observed {
-    pub flows: Matrix,
+    pub periods: Vec<Period>,
     pub held_out: Vec<bool>,
+}
+
+impl Observed {
+    /// One period at the instance's own prices.
+    pub fn single(inst: &Instance, flows: Matrix, held_out: Vec<bool>) -> Observed {
+        Observed {
+            periods: vec![Period {
+                name: inst.period.clone(),
+                prices: inst.price.clone(),
+                flows,
+            }],
+            held_out,
+        }
+    }
+
+    /// Whether the periods' prices differ: what identifies the preferences' scale.
+    pub fn prices_vary(&self) -> bool {
+        self.periods.windows(2).any(|w| {
+            w[0].prices
+                .iter()
+                .zip(&w[1].prices)
+                .any(|(a, b)| (a - b).abs() > 1e-12 * a.abs().max(1.0))
+        })
+    }
 }
 
 /// Fit of flows to observations on a set of users' cells.
@@ -95,12 +141,16 @@ pub struct Fit {
     pub mae: f64,
 }
 
-/// R² and MAE of `predicted` against `observed` over the users `which` selects.
-pub fn fit_of(predicted: &Matrix, observed: &Matrix, which: impl Fn(usize) -> bool) -> Fit {
+/// R² and MAE of the `predicted` flows of each period against the observed ones, over the
+/// users `which` selects.
+pub fn fit_of(predicted: &[Matrix], obs: &Observed, which: impl Fn(usize) -> bool) -> Fit {
     let mut cells = Vec::new();
-    for i in (0..observed.rows).filter(|&i| which(i)) {
-        for j in 0..observed.cols {
-            cells.push((predicted.get(i, j), observed.get(i, j)));
+    for (p, period) in predicted.iter().zip(&obs.periods) {
+        let observed = &period.flows;
+        for i in (0..observed.rows).filter(|&i| which(i)) {
+            for j in 0..observed.cols {
+                cells.push((p.get(i, j), observed.get(i, j)));
+            }
         }
     }
     let n = cells.len().max(1) as f64;
@@ -118,38 +168,67 @@ pub fn fit_of(predicted: &Matrix, observed: &Matrix, which: impl Fn(usize) -> bo
     }
 }
 
-/// Checks observations against the instance: sizes, finite non-negative flows, each
-/// user's total equal to its demand (within 1e-6), no pure chooser.
+/// Flows observed at the market's own prices (its `table observed`) must add up to each
+/// user's declared demand (within 1e-6): the market and its observations describe the same
+/// period.
+pub fn matches_demand(inst: &Instance, flows: &Matrix) -> Result<(), RuntimeError> {
+    for i in 0..inst.n_users().min(flows.rows) {
+        let total: f64 = flows.row(i).iter().sum();
+        if (total - inst.demand[i]).abs() > 1e-6 * inst.demand[i] {
+            return Err(RuntimeError::BadInstance(format!(
+                "the observed flows of `{}` add up to {total} mtok, its demand is {} mtok",
+                inst.users[i].name, inst.demand[i]
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks observations against the instance: sizes, finite non-negative flows and prices,
+/// a positive total for every user in every period, no pure chooser.
 pub fn validate(inst: &Instance, obs: &Observed) -> Result<(), RuntimeError> {
     let (n, m) = (inst.n_users(), inst.n_providers());
     let bad = |s: String| Err(RuntimeError::BadInstance(s));
-    if obs.flows.rows != n || obs.flows.cols != m || obs.held_out.len() != n {
+    if obs.periods.is_empty() {
+        return bad("no observed period".into());
+    }
+    if obs.held_out.len() != n {
         return bad(format!(
-            "observed flows are {} × {}, the market has {n} users × {m} providers",
-            obs.flows.rows, obs.flows.cols
+            "{} held-out flags for {n} users",
+            obs.held_out.len()
         ));
     }
     if inst.users.iter().any(|u| u.chooser) {
         return bad("calibration needs every user to weigh congestion (no `chooser`)".into());
     }
-    for i in 0..n {
-        let name = &inst.users[i].name;
-        let row = obs.flows.row(i);
-        if let Some(j) = row.iter().position(|f| !(f.is_finite() && *f >= 0.0)) {
+    for period in &obs.periods {
+        let when = &period.name;
+        if period.flows.rows != n || period.flows.cols != m || period.prices.len() != m {
             return bad(format!(
-                "the observed flow of `{name}` to `{}` is {}",
-                inst.providers[j].name, row[j]
+                "period `{when}`: observed flows are {} × {}, the market has {n} users × {m} providers",
+                period.flows.rows, period.flows.cols
             ));
         }
-        let total: f64 = row.iter().sum();
-        if total <= 0.0 {
-            return bad(format!("`{name}` has no observed flow"));
-        }
-        if (total - inst.demand[i]).abs() > 1e-6 * inst.demand[i] {
+        if let Some(j) =
+            (0..m).find(|&j| !(period.prices[j].is_finite() && period.prices[j] >= 0.0))
+        {
             return bad(format!(
-                "the observed flows of `{name}` add up to {total} mtok, its demand is {} mtok",
-                inst.demand[i]
+                "period `{when}`: the price of `{}` is {}",
+                inst.providers[j].name, period.prices[j]
             ));
+        }
+        for i in 0..n {
+            let name = &inst.users[i].name;
+            let row = period.flows.row(i);
+            if let Some(j) = row.iter().position(|f| !(f.is_finite() && *f >= 0.0)) {
+                return bad(format!(
+                    "period `{when}`: the observed flow of `{name}` to `{}` is {}",
+                    inst.providers[j].name, row[j]
+                ));
+            }
+            if row.iter().sum::<f64>() <= 0.0 {
+                return bad(format!("period `{when}`: `{name}` has no observed flow"));
+            }
         }
     }
     if obs.held_out.iter().all(|&h| h) {
