@@ -77,6 +77,7 @@ pub fn run(out: &Output, path: &Path, args: &Args) -> u8 {
                     name: p.name.clone(),
                     prices: p.prices.clone(),
                     flows: p.flows.clone(),
+                    qos_values: Some(p.qos_values.clone()),
                 })
                 .collect(),
             held_out,

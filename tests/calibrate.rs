@@ -198,7 +198,7 @@ fn learned_parameters_are_fitted_and_written_back() {
 }
 
 /// Flows simulated by prillm itself at known preferences in three periods at different
-/// prices: calibrating a copy with every preference `learned` recovers them all, the
+/// prices, with the TTFT of `c` changing by day: calibrating a copy with every preference `learned` recovers them all, the
 /// congestion weight included (values up to their common shift).
 #[test]
 fn per_period_observations_identify_every_parameter() {
@@ -209,14 +209,19 @@ fn per_period_observations_identify_every_parameter() {
     let days = [(1.0, 2.0, 0.5), (1.4, 1.6, 0.7), (0.8, 2.5, 0.4)];
     let mut flows = String::from("period,user,provider,tokens\n");
     let mut prices = String::from("period,a,b,c\n");
+    let ttft_c = [600, 800, 450];
+    let mut ttft = String::from("period,c\n");
     for (d, (pa, pb, pc)) in days.iter().enumerate() {
+        let day = truth.replace("ttft = 600 ms", &format!("ttft = {} ms", ttft_c[d]));
+        std::fs::write(dir.join("day.market"), day).unwrap();
+        ttft.push_str(&format!("day{d},{}\n", ttft_c[d]));
         let sim = prillm_in(
             &dir,
             &[
                 "--format",
                 "json",
                 "simulate",
-                "truth.market",
+                "day.market",
                 "--price",
                 &format!("a={pa}"),
                 "--price",
@@ -236,13 +241,18 @@ fn per_period_observations_identify_every_parameter() {
     }
     std::fs::write(dir.join("flows.csv"), flows).unwrap();
     std::fs::write(dir.join("prices.csv"), prices).unwrap();
+    std::fs::write(dir.join("ttft.csv"), ttft).unwrap();
     let mut learn = truth
         .replace("  ttft = 0.0004 usd/mtok per ms", "  ttft = learned")
         .replace("  load = 2 usd/mtok", "  load = learned");
     for v in ["2", "3.5", "1.2"] {
         learn = learn.replacen(&format!("value = {v} usd/mtok"), "value = learned", 1);
     }
-    learn.push_str("table observed from \"flows.csv\" unit mtok\ntable prices from \"prices.csv\" unit usd/mtok\n");
+    learn.push_str(
+        "table observed from \"flows.csv\" unit mtok\n\
+         table prices from \"prices.csv\" unit usd/mtok\n\
+         table ttft from \"ttft.csv\" unit ms\n",
+    );
     std::fs::write(dir.join("learn.market"), learn).unwrap();
     let out = prillm_in(&dir, &["calibrate", "learn.market", "-o", "out.market"]);
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -270,6 +270,7 @@ fn periods_at_different_prices_identify_the_congestion_weight() {
                 name: format!("day{d}"),
                 prices,
                 flows: eq.flows,
+                qos_values: None,
             }
         })
         .collect();

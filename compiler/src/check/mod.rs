@@ -110,6 +110,7 @@ impl<'a> Checker<'a> {
                 learned_weights: Vec::new(),
                 observed_periods: Vec::new(),
                 period_prices: Vec::new(),
+                period_qos: Vec::new(),
                 learned_congestion: None,
             },
             default_weights: Vec::new(),
@@ -218,6 +219,17 @@ impl<'a> Checker<'a> {
         periods.dedup();
         let periods: Vec<String> = periods.into_iter().map(String::from).collect();
         let mut diags = Vec::new();
+        let per_period_qos = self.market.period_qos.iter().map(|(p, _, _, n)| (p, n));
+        for (period, num) in per_period_qos {
+            if !periods.contains(period) {
+                diags.push(
+                    Diagnostic::new(Code::CsvMalformed, num.at.file, num.at.span, format!("values for period `{period}`, which has no observed flows"))
+                        .label("period without observations")
+                        .help("give each period's flows in the `table observed` (period,user,provider,tokens)"),
+                );
+                break;
+            }
+        }
         if !self.market.period_prices.is_empty() {
             for (period, _, num) in &self.market.period_prices {
                 if !periods.contains(period) {

@@ -261,6 +261,9 @@ pub struct Market {
     pub observed_periods: Vec<(String, usize, usize, Num)>,
     /// Each period's prices from `table prices` (`period,PROVIDER,...`): (period, provider, price).
     pub period_prices: Vec<(String, usize, Num)>,
+    /// Each period's value of a static QoS per provider from `table NAME` with a `period`
+    /// column: (period, QoS dimension, provider, value).
+    pub period_qos: Vec<(String, usize, usize, Num)>,
     /// `load = learned` in the weights block: the congestion weight is fitted (it needs
     /// observations in periods at different prices).
     pub learned_congestion: Option<Loc>,

@@ -2,6 +2,14 @@
 //! user or segment. Errors point into the CSV file itself, at the offending cell. A table
 //! sets a static QoS, `value`, or `observed` (flows per period, for `prillm calibrate`).
 
+/// What a per-period table holds.
+#[derive(Clone, Copy, PartialEq)]
+enum PeriodTable {
+    Flows,
+    Prices,
+    Qos(usize),
+}
+
 /// What a table's cells are.
 #[derive(Clone, Copy)]
 enum Cells {
@@ -104,8 +112,8 @@ impl Checker<'_> {
             .next()
             .is_some_and(|h| h.trim().eq_ignore_ascii_case("period"));
         match (target.text.as_str(), long) {
-            ("observed", true) => self.read_periods(csv_file, &text, scale, true),
-            ("prices", true) => self.read_periods(csv_file, &text, scale, false),
+            ("observed", true) => self.read_periods(csv_file, &text, scale, PeriodTable::Flows),
+            ("prices", true) => self.read_periods(csv_file, &text, scale, PeriodTable::Prices),
             ("prices", false) => self.err(
                 Diagnostic::new(
                     Code::CsvMalformed,
@@ -116,13 +124,18 @@ impl Checker<'_> {
                 .label("header")
                 .help("write the header as `period,PROVIDER_1,PROVIDER_2,...`, one row per period"),
             ),
+            (_, true) => match cells {
+                Cells::Qos(k) => self.read_periods(csv_file, &text, scale, PeriodTable::Qos(k)),
+                _ => self.read_table(csv_file, &text, cells, scale),
+            },
             _ => self.read_table(csv_file, &text, cells, scale),
         }
     }
 
     /// Per-period tables: observed flows `period,user,provider,tokens` (`flows`), or prices
     /// `period,PROVIDER,...` (one row per period).
-    fn read_periods(&mut self, csv: FileId, text: &str, scale: f64, flows: bool) {
+    fn read_periods(&mut self, csv: FileId, text: &str, scale: f64, kind: PeriodTable) {
+        let flows = kind == PeriodTable::Flows;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -264,7 +277,12 @@ impl Checker<'_> {
                 for c in 1..width {
                     let Some(num) = number(self, c) else { continue };
                     if let Some(p) = header[c - 1] {
-                        self.market.period_prices.push((period.clone(), p, num));
+                        match kind {
+                            PeriodTable::Qos(k) => {
+                                self.market.period_qos.push((period.clone(), k, p, num))
+                            }
+                            _ => self.market.period_prices.push((period.clone(), p, num)),
+                        }
                     }
                 }
             }

@@ -194,6 +194,8 @@ pub struct ObservedPeriod {
     pub name: String,
     pub prices: Vec<f64>,
     pub flows: Matrix,
+    /// The static QoS values in this period (as the instance's `qos_values`).
+    pub qos_values: Vec<Matrix>,
 }
 
 /// Which parameters are `learned`: per provider value, per static QoS weight.
@@ -368,7 +370,7 @@ pub fn lower(market: &Market) -> Result<Instance, Vec<Diagnostic>> {
         .collect();
 
     let observed = observed(market, &users);
-    let observed_periods = observed_periods(market, &users, &price);
+    let observed_periods = observed_periods(market, &users, &price, &statics, &qos_values);
     let learned = {
         let values: Vec<bool> = market.providers.iter().map(|p| p.value_learned).collect();
         let qos: Vec<bool> = statics
@@ -513,6 +515,8 @@ fn observed_periods(
     market: &Market,
     rows: &[UserInfo],
     prices: &[f64],
+    statics: &[usize],
+    qos_values: &[Matrix],
 ) -> Option<Vec<ObservedPeriod>> {
     let mut periods: Vec<ObservedPeriod> = Vec::new();
     for (name, u, j, num) in &market.observed_periods {
@@ -525,10 +529,22 @@ fn observed_periods(
                         prices[*p] = price.value;
                     }
                 }
+                // A period's QoS value of a provider holds for every user.
+                let mut qos = qos_values.to_vec();
+                for (period, k, p, v) in &market.period_qos {
+                    if let Some(slot) = statics.iter().position(|s| s == k) {
+                        if period == name {
+                            for r in 0..rows.len() {
+                                qos[slot].set(r, *p, v.value);
+                            }
+                        }
+                    }
+                }
                 periods.push(ObservedPeriod {
                     name: name.clone(),
                     prices,
                     flows: Matrix::filled(rows.len(), market.providers.len(), 0.0),
+                    qos_values: qos,
                 });
                 periods.len() - 1
             }

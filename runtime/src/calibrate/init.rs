@@ -43,6 +43,7 @@ pub fn initial_values(
     // One multiplier per user and period: each period is its own equilibrium.
     for period in &obs.periods {
         let flows = &period.flows;
+        let at = period.instance(inst);
         let loads: Vec<f64> = (0..m)
             .map(|j| (0..n).map(|i| flows.get(i, j)).sum())
             .collect();
@@ -52,7 +53,7 @@ pub fn initial_values(
                 let f = flows.get(i, j);
                 let mut qos = 0.0;
                 for (k, w) in weights.qos.iter().enumerate() {
-                    qos += w * inst.qos_values[k].get(i, j);
+                    qos += w * at.qos_values[k].get(i, j);
                 }
                 let constant =
                     period.prices[j] + qos + weights.congestion * (loads[j] + f) / inst.capacity[j];

@@ -87,6 +87,8 @@ pub struct Period {
     pub prices: Vec<f64>,
     /// n × m, mtok per period.
     pub flows: Matrix,
+    /// The static QoS values in the period, when they differ from the instance's.
+    pub qos_values: Option<Vec<Matrix>>,
 }
 
 impl Period {
@@ -94,6 +96,9 @@ impl Period {
     pub fn instance(&self, inst: &Instance) -> Instance {
         let mut at = inst.clone();
         at.price = self.prices.clone();
+        if let Some(q) = &self.qos_values {
+            at.qos_values = q.clone();
+        }
         at.demand = (0..inst.n_users())
             .map(|i| self.flows.row(i).iter().sum())
             .collect();
@@ -116,6 +121,7 @@ impl Observed {
                 name: inst.period.clone(),
                 prices: inst.price.clone(),
                 flows,
+                qos_values: None,
             }],
             held_out,
         }
