@@ -172,6 +172,8 @@ enum BenchBackend {
     Milp,
     /// Calibration on coding.market beside the no-congestion and values-free ablations.
     Calibrate,
+    /// Abstract markets of K rivals (MIN, AVG, load scores) against the exact optimum.
+    Network,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -249,6 +251,11 @@ fn main() -> ExitCode {
             quick,
             ..
         } => milp::bench(quick),
+        Command::Bench {
+            backend: BenchBackend::Network,
+            quick,
+            ..
+        } => bench_network(&out, quick),
         Command::Bench {
             backend: BenchBackend::Calibrate,
             examples,
@@ -725,6 +732,42 @@ fn solve_and_report(
     } else {
         0
     }
+}
+
+fn bench_network(out: &Output, quick: bool) -> u8 {
+    let (sizes, markets): (&[usize], usize) = if quick {
+        (&[8, 13], 3)
+    } else {
+        (&[8, 13, 50, 200, 500], 10)
+    };
+    println!(
+        "abstract markets vs the exact optimum ({markets} generated markets per size, 20 users; the learned scores are not built yet):"
+    );
+    println!(
+        "  {:>7} {:>2} {:<5} {:>14} {:>14} {:>16}",
+        "rivals", "K", "", "median profit", "5th pct", "time / exact"
+    );
+    for &rivals in sizes {
+        let rows =
+            match prillm_runtime::bench::abstraction_baselines(rivals, &[1, 2, 3, 4], markets) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.failure(&e.to_string());
+                    return DIAGNOSTICS;
+                }
+            };
+        let skipped = rows.first().map_or(0, |r| r.skipped);
+        for r in rows {
+            println!(
+                "  {:>7} {:>2} {:<5} {:>13.2}% {:>13.2}% {:>16.4}",
+                r.rivals, r.k, r.method, r.median_pct, r.p5_pct, r.time_ratio
+            );
+        }
+        if skipped > 0 {
+            println!("          ({skipped} of {markets} markets left out: an equilibrium did not converge to 1e-12)");
+        }
+    }
+    0
 }
 
 fn bench_exact(out: &Output, examples: &Path, quick: bool) -> u8 {

@@ -167,3 +167,24 @@ fn bench_milp_runs_and_agrees_with_exact() {
         );
     }
 }
+
+#[test]
+fn bench_network_runs_the_baselines() {
+    let out = stdout_of(&["bench", "network", "--quick"]);
+    for method in [" MIN ", " AVG ", " LOAD "] {
+        assert!(out.contains(method), "{out}");
+    }
+    // With K = 4 of 8 rivals the load heuristic loses little; no row exceeds the optimum.
+    for line in out.lines().filter(|l| l.contains('%')) {
+        let pct: f64 = line
+            .split('%')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(pct <= 100.0 + 1e-6, "{line}");
+    }
+}

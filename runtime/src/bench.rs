@@ -179,3 +179,108 @@ pub fn milp_vs_exact(inst: &Instance, options: &MilpOptions) -> Result<MilpRow, 
         exact_objective: exact.objective,
     })
 }
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AbstractionRow {
+    pub rivals: usize,
+    pub k: usize,
+    pub method: &'static str,
+    /// Re-simulated profit as % of the exact optimum, median and 5th percentile.
+    pub median_pct: f64,
+    pub p5_pct: f64,
+    /// Median of (time to reduce and price) / (exact pricing time).
+    pub time_ratio: f64,
+    /// Markets left out because an equilibrium did not converge to its tolerance.
+    pub skipped: usize,
+}
+
+/// MIN, AVG and current-load scores against the exact optimum on `markets` generated
+/// markets with `rivals` rivals and 20 users (seeds apart from the tests'), the target
+/// valued above every rival so that it has a market to price.
+pub fn abstraction_baselines(
+    rivals: usize,
+    ks: &[usize],
+    markets: usize,
+) -> Result<Vec<AbstractionRow>, RuntimeError> {
+    use crate::network::{load_scores, price_by_reduction, Reduction};
+    let methods = ["MIN", "AVG", "LOAD"];
+    // (k, method) → [(pct, time ratio)]
+    let mut results = vec![Vec::new(); ks.len() * methods.len()];
+    let mut skipped = 0;
+    for s in 0..markets {
+        let mut rng = ChaCha8Rng::seed_from_u64(1_000_000 + (rivals * 1000 + s) as u64);
+        let mut inst = market(20, rivals + 1, 0, &mut rng);
+        inst.cost[0] = 0.3;
+        inst.objectives = vec![prillm_compiler::lower::ObjectiveInfo {
+            firm: 0,
+            maximize: prillm_compiler::lower::ObjectiveFn::Profit,
+        }];
+        // A target worth pricing: each user values it half a usd/mtok above its best rival,
+        // so it keeps customers however many rivals there are.
+        for i in 0..inst.n_users() {
+            let best = (1..=rivals)
+                .map(|j| inst.value.get(i, j))
+                .fold(0.0, f64::max);
+            inst.value.set(i, 0, best + 0.5);
+        }
+        // One market's rows, or why it could not be measured.
+        let one = || -> Result<Vec<(f64, f64)>, RuntimeError> {
+            let t = Instant::now();
+            let exact = optimise(&inst, 0, &inst.price, &Options::default())?;
+            let exact_ms = t.elapsed().as_secs_f64() * 1e3;
+            let mut out = Vec::new();
+            for &k in ks {
+                for name in methods {
+                    let t = Instant::now();
+                    let how = match name {
+                        "MIN" => Reduction::Min,
+                        "AVG" => Reduction::Avg,
+                        _ => load_scores(&inst)?,
+                    };
+                    let scoring_ms = t.elapsed().as_secs_f64() * 1e3;
+                    let p = price_by_reduction(&inst, k, &how)?;
+                    out.push((
+                        100.0 * p.objective / exact.objective,
+                        (scoring_ms + p.ms) / exact_ms,
+                    ));
+                }
+            }
+            Ok(out)
+        };
+        match one() {
+            Ok(rows) => rows
+                .into_iter()
+                .enumerate()
+                .for_each(|(c, r)| results[c].push(r)),
+            Err(RuntimeError::NotConverged { .. }) => skipped += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    if skipped == markets {
+        return Err(RuntimeError::Numerical(format!(
+            "no equilibrium converged on the {markets} markets with {rivals} rivals"
+        )));
+    }
+    let quantile = |v: &mut Vec<f64>, q: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() - 1) as f64 * q).round() as usize]
+    };
+    let mut rows = Vec::new();
+    for (a, &k) in ks.iter().enumerate() {
+        for (b, &method) in methods.iter().enumerate() {
+            let r = &results[a * methods.len() + b];
+            let mut pct: Vec<f64> = r.iter().map(|x| x.0).collect();
+            let mut time: Vec<f64> = r.iter().map(|x| x.1).collect();
+            rows.push(AbstractionRow {
+                rivals,
+                k,
+                method,
+                median_pct: quantile(&mut pct, 0.5),
+                p5_pct: quantile(&mut pct, 0.05),
+                time_ratio: quantile(&mut time, 0.5),
+                skipped,
+            });
+        }
+    }
+    Ok(rows)
+}

@@ -12,6 +12,7 @@ mod kkt;
 pub mod leader;
 pub mod milp;
 pub mod nash;
+pub mod network;
 pub mod synthetic;
 
 pub use equilibrium::{solve, Equilibrium, Options};
