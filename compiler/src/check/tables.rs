@@ -192,16 +192,7 @@ impl Checker<'_> {
             }
             let width = if flows { 4 } else { header.len() + 1 };
             if rec.len() != width {
-                self.err(
-                    Diagnostic::new(
-                        Code::CsvMalformed,
-                        csv,
-                        line_span(text, start),
-                        format!("row has {} cells, the header has {width}", rec.len()),
-                    )
-                    .label("wrong number of cells")
-                    .help("every row has one cell per header column"),
-                );
+                self.err(row_width(csv, text, start, rec.len(), width));
                 continue;
             }
             let period = rec.get(0).unwrap_or("").trim().to_string();
@@ -355,16 +346,7 @@ impl Checker<'_> {
                 continue;
             }
             if rec.len() != width {
-                self.err(
-                    Diagnostic::new(
-                        Code::CsvMalformed,
-                        csv,
-                        line_span(text, start),
-                        format!("row has {} cells, the header has {width}", rec.len()),
-                    )
-                    .label("wrong number of cells")
-                    .help("every row has one cell per header column"),
-                );
+                self.err(row_width(csv, text, start, rec.len(), width));
                 continue;
             }
             let user_name = rec.get(0).unwrap_or("").trim();
@@ -523,6 +505,18 @@ fn cell_spans(text: &str, start: usize, count: usize) -> Vec<Span> {
         spans.push(Span::new(i.min(bytes.len()), i.min(bytes.len())));
     }
     spans
+}
+
+/// A row with another number of cells than the header.
+fn row_width(csv: FileId, text: &str, start: usize, cells: usize, width: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::CsvMalformed,
+        csv,
+        line_span(text, start),
+        format!("row has {cells} cells, the header has {width}"),
+    )
+    .label("wrong number of cells")
+    .help("every row has one cell per header column")
 }
 
 fn line_span(text: &str, start: usize) -> Span {
