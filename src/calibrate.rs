@@ -48,19 +48,36 @@ pub fn run(out: &Output, path: &Path, args: &Args) -> u8 {
         out.failure("the market has two observed-flow tables (one per user × provider, one per period): keep one");
         return DIAGNOSTICS;
     }
+    // `--holdout` names users (apps) or, with per-period observations, periods (days).
+    let period_names: Vec<String> = inst
+        .observed_periods
+        .iter()
+        .flatten()
+        .map(|p| p.name.clone())
+        .collect();
     let mut held_out = vec![false; inst.n_users()];
+    let mut held_periods: Vec<&str> = Vec::new();
     for name in args.holdout {
         let rows: Vec<usize> = (0..inst.n_users())
             .filter(|&i| &inst.users[i].group == name)
             .collect();
-        if rows.is_empty() {
-            let names = inst.users.iter().map(|u| u.group.as_str());
+        if !rows.is_empty() {
+            rows.into_iter().for_each(|i| held_out[i] = true);
+        } else if period_names.contains(name) {
+            held_periods.push(name);
+        } else {
+            let names = inst
+                .users
+                .iter()
+                .map(|u| u.group.as_str())
+                .chain(period_names.iter().map(String::as_str));
             let hint = prillm_compiler::diagnostics::did_you_mean(name, names)
                 .map_or(String::new(), |h| format!("; {h}"));
-            out.failure(&format!("`--holdout {name}`: no user named `{name}`{hint}"));
+            out.failure(&format!(
+                "`--holdout {name}`: no user or period named `{name}`{hint}"
+            ));
             return USAGE;
         }
-        rows.into_iter().for_each(|i| held_out[i] = true);
     }
     let obs = match (&inst.observed, &inst.observed_periods) {
         (Some(flows), _) => {
@@ -78,6 +95,7 @@ pub fn run(out: &Output, path: &Path, args: &Args) -> u8 {
                     prices: p.prices.clone(),
                     flows: p.flows.clone(),
                     qos_values: Some(p.qos_values.clone()),
+                    held_out: held_periods.contains(&p.name.as_str()),
                 })
                 .collect(),
             held_out,
@@ -226,10 +244,16 @@ fn report(
     let held: Vec<&str> = (0..inst.n_users())
         .filter(|&i| obs.held_out[i])
         .map(|i| inst.users[i].name.as_str())
+        .chain(
+            obs.periods
+                .iter()
+                .filter(|p| p.held_out)
+                .map(|p| p.name.as_str()),
+        )
         .collect();
     let _ = writeln!(
         s,
-        "market {}: preferences calibrated to observed flows ({} period{}, {} users, {} held out{})",
+        "market {}: preferences calibrated to observed flows ({} period{}, {} users; {} held out{})",
         inst.market,
         obs.periods.len(),
         if obs.periods.len() == 1 { "" } else { "s" },
@@ -301,7 +325,7 @@ fn report(
     if let Some(h) = &c.held_out {
         let _ = writeln!(
             s,
-            "  held out: R² {:.4}, MAE {} mtok over {} cells (users not in the fit)",
+            "  held out: R² {:.4}, MAE {} mtok over {} cells (held-out users and periods, not in the fit)",
             h.r2,
             num(h.mae),
             h.cells
@@ -425,8 +449,8 @@ pub fn bench(out: &Output, examples: &Path) -> u8 {
         )?;
         let flows = [eq.flows];
         Ok((
-            fit_of(&flows, &obs, |i| !obs.held_out[i]),
-            fit_of(&flows, &obs, |i| obs.held_out[i]),
+            fit_of(&flows, &obs, |t, i| obs.trains(t, i)),
+            fit_of(&flows, &obs, |t, i| !obs.trains(t, i)),
         ))
     });
     let q_ms = started.elapsed().as_secs_f64() * 1e3;

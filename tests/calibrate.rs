@@ -276,6 +276,19 @@ fn per_period_observations_identify_every_parameter() {
     ] {
         assert!(calibrated.contains(line), "`{line}` not in\n{calibrated}");
     }
+    // A held-out day is predicted from the other two.
+    let out = prillm_in(&dir, &["calibrate", "learn.market", "--holdout", "day2"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 held out: day2") && stdout.contains("held out: R² 1.0000"),
+        "{stdout}"
+    );
     // Periods at the same prices cannot: the same flows, no prices table.
     let same = std::fs::read_to_string(dir.join("learn.market"))
         .unwrap()

@@ -271,6 +271,7 @@ fn periods_at_different_prices_identify_the_congestion_weight() {
                 prices,
                 flows: eq.flows,
                 qos_values: None,
+                held_out: d == 3,
             }
         })
         .collect();
@@ -307,4 +308,8 @@ fn periods_at_different_prices_identify_the_congestion_weight() {
         assert!((a - b).abs() < 1e-3, "{:?} vs {:?}", got.value, t.value);
     }
     assert!(fitted.train.r2 > 0.999999, "{:?}", fitted.train);
+    // The held-out day (period 3) is predicted as well as the days fitted.
+    let held = fitted.held_out.as_ref().unwrap();
+    assert_eq!(held.cells, inst.n_users() * 6);
+    assert!(held.r2 > 0.999999, "{held:?}");
 }

@@ -84,6 +84,7 @@ fn identifiable(
         let seen = obs
             .periods
             .iter()
+            .filter(|t| !t.held_out)
             .any(|t| train.iter().any(|&i| t.flows.get(i, j) > 0.0));
         if free && !seen {
             return Err(RuntimeError::BadInstance(format!(
@@ -127,7 +128,7 @@ fn activate(
         let mut idle = vec![true; m];
         let mut seen = vec![false; m];
         let mut gap = vec![f64::INFINITY; m];
-        for period in &obs.periods {
+        for period in obs.periods.iter().filter(|p| !p.held_out) {
             let at = theta.apply(&period.instance(inst));
             let eq = solve(&at, &at.price, None, &EqOptions::default())?;
             let marginal = |i: usize, j: usize| {
@@ -173,7 +174,8 @@ fn evaluate(
     for period in &obs.periods {
         let at = theta.apply(&period.instance(inst));
         let eq = solve(&at, &at.price, None, &EqOptions::default())?;
-        for i in (0..inst.n_users()).filter(|&i| !obs.held_out[i]) {
+        let t = solved.len();
+        for i in (0..inst.n_users()).filter(|&i| obs.trains(t, i)) {
             for j in 0..inst.n_providers() {
                 loss += (eq.flows.get(i, j) - period.flows.get(i, j)).powi(2);
             }
@@ -235,11 +237,14 @@ pub fn fit(
         // Normal equations over the training cells of every period.
         let mut jtj = vec![0.0; params * params];
         let mut jtr = vec![0.0; params];
-        for (s, period) in solved.iter().zip(&obs.periods) {
+        for (t, (s, period)) in solved.iter().zip(&obs.periods).enumerate() {
+            if period.held_out {
+                continue;
+            }
             let jac = jacobian(&s.at, &s.eq).ok_or_else(|| {
                 RuntimeError::Numerical("the equilibrium's KKT matrix is singular".into())
             })?;
-            for &i in &train {
+            for &i in train.iter().filter(|&&i| obs.trains(t, i)) {
                 for j in 0..m {
                     let r = s.eq.flows.get(i, j) - period.flows.get(i, j);
                     let row = jac.row(i * m + j);
@@ -293,11 +298,11 @@ pub fn fit(
         }
     }
     let theta = settle(from_z(&z, k));
-    let held: Vec<usize> = (0..n).filter(|&i| obs.held_out[i]).collect();
+    let any_held = obs.held_out.contains(&true) || obs.periods.iter().any(|p| p.held_out);
     let flows: Vec<Matrix> = solved.iter().map(|s| s.eq.flows.clone()).collect();
     Ok(Calibration {
-        train: fit_of(&flows, obs, |i| !obs.held_out[i]),
-        held_out: (!held.is_empty()).then(|| fit_of(&flows, obs, |i| obs.held_out[i])),
+        train: fit_of(&flows, obs, |t, i| obs.trains(t, i)),
+        held_out: any_held.then(|| fit_of(&flows, obs, |t, i| !obs.trains(t, i))),
         kkt_residual: solved.iter().map(|s| s.eq.residual).fold(0.0, f64::max),
         flows,
         theta,

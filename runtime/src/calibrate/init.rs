@@ -41,7 +41,7 @@ pub fn initial_values(
     let mut slack_terms = Expression::from(0.0);
     let mut rows = Vec::new();
     // One multiplier per user and period: each period is its own equilibrium.
-    for period in &obs.periods {
+    for period in obs.periods.iter().filter(|p| !p.held_out) {
         let flows = &period.flows;
         let at = period.instance(inst);
         let loads: Vec<f64> = (0..m)

@@ -89,6 +89,8 @@ pub struct Period {
     pub flows: Matrix,
     /// The static QoS values in the period, when they differ from the instance's.
     pub qos_values: Option<Vec<Matrix>>,
+    /// Left out of the fit, to measure it (a held-out day).
+    pub held_out: bool,
 }
 
 impl Period {
@@ -122,9 +124,15 @@ impl Observed {
                 prices: inst.price.clone(),
                 flows,
                 qos_values: None,
+                held_out: false,
             }],
             held_out,
         }
+    }
+
+    /// Whether user `i`'s flows in period `t` are fitted (neither is held out).
+    pub fn trains(&self, t: usize, i: usize) -> bool {
+        !self.periods[t].held_out && !self.held_out[i]
     }
 
     /// Whether the periods' prices differ: what identifies the preferences' scale.
@@ -148,12 +156,12 @@ pub struct Fit {
 }
 
 /// R² and MAE of the `predicted` flows of each period against the observed ones, over the
-/// users `which` selects.
-pub fn fit_of(predicted: &[Matrix], obs: &Observed, which: impl Fn(usize) -> bool) -> Fit {
+/// (period, user) rows `which` selects.
+pub fn fit_of(predicted: &[Matrix], obs: &Observed, which: impl Fn(usize, usize) -> bool) -> Fit {
     let mut cells = Vec::new();
-    for (p, period) in predicted.iter().zip(&obs.periods) {
+    for (t, (p, period)) in predicted.iter().zip(&obs.periods).enumerate() {
         let observed = &period.flows;
-        for i in (0..observed.rows).filter(|&i| which(i)) {
+        for i in (0..observed.rows).filter(|&i| which(t, i)) {
             for j in 0..observed.cols {
                 cells.push((p.get(i, j), observed.get(i, j)));
             }
@@ -237,8 +245,8 @@ pub fn validate(inst: &Instance, obs: &Observed) -> Result<(), RuntimeError> {
             }
         }
     }
-    if obs.held_out.iter().all(|&h| h) {
-        return bad("every user is held out: nothing to fit".into());
+    if !(0..obs.periods.len()).any(|t| (0..n).any(|i| obs.trains(t, i))) {
+        return bad("every user or every period is held out: nothing to fit".into());
     }
     Ok(())
 }
