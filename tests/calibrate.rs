@@ -198,8 +198,9 @@ fn learned_parameters_are_fitted_and_written_back() {
 }
 
 /// Flows simulated by prillm itself at known preferences in three periods at different
-/// prices, with the TTFT of `c` changing by day: calibrating a copy with every preference `learned` recovers them all, the
-/// congestion weight included (values up to their common shift).
+/// prices, with the TTFT of `c` changing by day: calibrating a copy with every preference
+/// `learned` recovers them all, the congestion weight included (values up to their common
+/// shift).
 #[test]
 fn per_period_observations_identify_every_parameter() {
     let dir = std::env::temp_dir().join(format!("prillm-calibrate-periods-{}", std::process::id()));
