@@ -1,16 +1,11 @@
 //! `prillm calibrate` on the real coding market: the report, the written-back market (it
 //! re-checks and compiles), the ablation benchmark, and bad observations.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn prillm_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_prillm"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run prillm")
-}
+use std::path::PathBuf;
+
+use common::prillm_in;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

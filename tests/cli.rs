@@ -1,14 +1,8 @@
 //! The command line's contract: exit codes, JSON diagnostics, `fmt --check`, `--emit`.
 
-use std::process::{Command, Output};
+mod common;
 
-fn prillm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_prillm"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("run prillm")
-}
+use common::prillm;
 
 #[test]
 fn check_exit_codes() {

@@ -1,15 +1,9 @@
 //! The MILP backend through the command line: LP/MPS snapshots (formulation changes are
 //! reviewed), the names map, agreement with the exact backend, and honest failures.
 
-use std::process::{Command, Output};
+mod common;
 
-fn prillm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_prillm"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("run prillm")
-}
+use common::prillm;
 
 fn stdout_of(args: &[&str]) -> String {
     let out = prillm(args);

@@ -143,13 +143,12 @@ impl Checker<'_> {
         let mut header: Vec<Option<usize>> = Vec::new();
         let mut seen: HashMap<(String, usize, usize), Span> = HashMap::new();
         for (r, rec) in reader.records().enumerate() {
-            let Ok(rec) = rec else {
-                self.err(
-                    Diagnostic::new(Code::CsvMalformed, csv, Span::new(0, 1), "malformed CSV")
-                        .label("here")
-                        .help("a table is comma-separated text with a header row"),
-                );
-                return;
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    self.err(malformed(csv, &e));
+                    return;
+                }
             };
             let start = rec.position().map_or(0, |p| p.byte() as usize);
             let cells = cell_spans(text, start, rec.len());
@@ -168,25 +167,7 @@ impl Checker<'_> {
                     return;
                 }
                 if !flows {
-                    for (c, name) in rec.iter().enumerate().skip(1) {
-                        let p = self.provider_names.get(name.trim());
-                        if p.is_none() {
-                            let help = self.provider_names.suggest(name.trim());
-                            self.err(
-                                Diagnostic::new(
-                                    Code::UnknownProvider,
-                                    csv,
-                                    cells[c],
-                                    format!("no provider named `{}`", name.trim()),
-                                )
-                                .label("column of an unknown provider")
-                                .help(help.unwrap_or_else(|| {
-                                    "each header cell after the first names a provider".into()
-                                })),
-                            );
-                        }
-                        header.push(p);
-                    }
+                    header = self.provider_columns(csv, &rec, &cells);
                 }
                 continue;
             }
@@ -292,17 +273,7 @@ impl Checker<'_> {
             let rec = match rec {
                 Ok(r) => r,
                 Err(e) => {
-                    let at = e.position().map_or(0, |p| p.byte() as usize);
-                    self.err(
-                        Diagnostic::new(
-                            Code::CsvMalformed,
-                            csv,
-                            Span::new(at, at + 1),
-                            format!("malformed CSV: {e}"),
-                        )
-                        .label("here")
-                        .help("a table is comma-separated text with a header row"),
-                    );
+                    self.err(malformed(csv, &e));
                     return;
                 }
             };
@@ -323,26 +294,7 @@ impl Checker<'_> {
                     );
                     return;
                 }
-                for (c, name) in rec.iter().enumerate().skip(1) {
-                    let name = name.trim();
-                    let p = self.provider_names.get(name);
-                    if p.is_none() {
-                        let help = self.provider_names.suggest(name);
-                        self.err(
-                            Diagnostic::new(
-                                Code::UnknownProvider,
-                                csv,
-                                cells[c],
-                                format!("no provider named `{name}`"),
-                            )
-                            .label("column of an unknown provider")
-                            .help(help.unwrap_or_else(|| {
-                                "each header cell after the first names a provider".into()
-                            })),
-                        );
-                    }
-                    providers.push(p);
-                }
+                providers = self.provider_columns(csv, &rec, &cells);
                 continue;
             }
             if rec.len() != width {
@@ -505,6 +457,53 @@ fn cell_spans(text: &str, start: usize, count: usize) -> Vec<Span> {
         spans.push(Span::new(i.min(bytes.len()), i.min(bytes.len())));
     }
     spans
+}
+
+impl Checker<'_> {
+    /// The providers named by a header's cells after the first; an unknown one is reported
+    /// at its cell (with a suggestion) and stands as `None`.
+    fn provider_columns(
+        &mut self,
+        csv: FileId,
+        rec: &csv::StringRecord,
+        cells: &[Span],
+    ) -> Vec<Option<usize>> {
+        let mut out = Vec::new();
+        for (c, name) in rec.iter().enumerate().skip(1) {
+            let name = name.trim();
+            let p = self.provider_names.get(name);
+            if p.is_none() {
+                let help = self.provider_names.suggest(name);
+                self.err(
+                    Diagnostic::new(
+                        Code::UnknownProvider,
+                        csv,
+                        cells[c],
+                        format!("no provider named `{name}`"),
+                    )
+                    .label("column of an unknown provider")
+                    .help(help.unwrap_or_else(|| {
+                        "each header cell after the first names a provider".into()
+                    })),
+                );
+            }
+            out.push(p);
+        }
+        out
+    }
+}
+
+/// A CSV record the reader cannot parse, at the byte where it failed.
+fn malformed(csv: FileId, e: &csv::Error) -> Diagnostic {
+    let at = e.position().map_or(0, |p| p.byte() as usize);
+    Diagnostic::new(
+        Code::CsvMalformed,
+        csv,
+        Span::new(at, at + 1),
+        format!("malformed CSV: {e}"),
+    )
+    .label("here")
+    .help("a table is comma-separated text with a header row")
 }
 
 /// A row with another number of cells than the header.
