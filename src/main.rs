@@ -13,6 +13,7 @@ use prillm_compiler::{fmt, summary, FsLoader, Loader};
 mod calibrate;
 mod lsp;
 mod milp;
+mod network;
 mod plot;
 mod report;
 
@@ -87,6 +88,31 @@ enum Command {
         plot: Option<PathBuf>,
         #[command(flatten)]
         milp: MilpArgs,
+        #[command(flatten)]
+        network: network::NetworkArgs,
+    },
+    /// Train the aggregation network on perturbed scenarios of a market (MODEL.md §6).
+    Train {
+        /// The `.market` file whose first decided price is the target.
+        file: PathBuf,
+        /// Scenarios to draw (a fifth held out for validation and early stopping).
+        #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+        scenarios: u32,
+        /// Passes over the training scenarios (at most; early stopping may end sooner).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        epochs: u32,
+        /// Rivals of the abstract market: K − 1 kept, one representative.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+        k: u32,
+        /// Seed of the scenarios, the split and the initial weights.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Candidate prices per profit curve.
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(2..=1000))]
+        candidates: u32,
+        /// Where to write the weights (`W.mpk`, and the hyper-parameters `W.json` beside).
+        #[arg(short, long, value_name = "W.mpk")]
+        output: PathBuf,
     },
     /// Measure a backend (run a release build: `cargo run --release -- bench exact`).
     Bench {
@@ -186,6 +212,8 @@ enum Emit {
     Lp,
     /// The first leader's MILP as free MPS (with `-o`, also a names map `PATH.names.csv`).
     Mps,
+    /// The aggregation network's plan: rival features, K, candidate prices, batch shape.
+    Plan,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -216,6 +244,7 @@ fn main() -> ExitCode {
             backend,
             plot,
             milp,
+            network,
         } => compile(
             &out,
             &file,
@@ -223,7 +252,27 @@ fn main() -> ExitCode {
             output.as_deref(),
             backend,
             plot.as_deref(),
-            &milp,
+            (&milp, &network),
+        ),
+        Command::Train {
+            file,
+            scenarios,
+            epochs,
+            k,
+            seed,
+            candidates,
+            output,
+        } => network::train(
+            &out,
+            &file,
+            &network::TrainArgs {
+                scenarios: scenarios as usize,
+                epochs: epochs as usize,
+                k: k as usize,
+                seed,
+                candidates: candidates as usize,
+                output: &output,
+            },
         ),
         Command::Simulate { file, prices } => simulate(&out, &file, &prices),
         Command::Lsp => lsp::run(),
@@ -255,7 +304,7 @@ fn main() -> ExitCode {
             backend: BenchBackend::Network,
             quick,
             ..
-        } => bench_network(&out, quick),
+        } => network::bench(&out, quick),
         Command::Bench {
             backend: BenchBackend::Calibrate,
             examples,
@@ -464,8 +513,19 @@ fn compile(
     output: Option<&Path>,
     backend: Option<Backend>,
     plot_to: Option<&Path>,
-    milp_args: &MilpArgs,
+    (milp_args, network_args): (&MilpArgs, &network::NetworkArgs),
 ) -> u8 {
+    if path.is_dir() {
+        // A folder of market snapshots is priced in one batch by the network.
+        if emit.is_some() || !matches!(backend, Some(Backend::Network) | None) {
+            out.failure(&format!(
+                "`{}` is a folder: only `--backend network` prices a folder of markets",
+                path.display()
+            ));
+            return USAGE;
+        }
+        return network::compile(out, path, network_args);
+    }
     if matches!(emit, Some(Emit::Lp | Emit::Mps)) {
         let mps = emit == Some(Emit::Mps);
         return milp::emit(
@@ -494,6 +554,10 @@ fn compile(
             }
         },
         Some(Emit::Summary) => summary::summary(&inst),
+        Some(Emit::Plan) => match network::emit_plan(out, &inst, network_args) {
+            Ok(text) => text,
+            Err(code) => return code,
+        },
         Some(Emit::Lp | Emit::Mps) => unreachable!("handled above"),
         None => {
             let method = match backend {
@@ -519,12 +583,7 @@ fn compile(
                 let options = milp_options(milp_args, limit);
                 return solve_and_report(out, &inst, plot_to, Some(&options));
             }
-            out.failure(&format!(
-                "the market checks, but the `{method}` backend is not built yet. \
-                 `--backend exact` prices it exactly; \
-                 `--emit instance` prints the numeric instance."
-            ));
-            return DIAGNOSTICS;
+            return network::compile(out, path, network_args);
         }
     };
     match output {
@@ -732,42 +791,6 @@ fn solve_and_report(
     } else {
         0
     }
-}
-
-fn bench_network(out: &Output, quick: bool) -> u8 {
-    let (sizes, markets): (&[usize], usize) = if quick {
-        (&[8, 13], 3)
-    } else {
-        (&[8, 13, 50, 200, 500], 10)
-    };
-    println!(
-        "abstract markets vs the exact optimum ({markets} generated markets per size, 20 users; the learned scores are not built yet):"
-    );
-    println!(
-        "  {:>7} {:>2} {:<5} {:>14} {:>14} {:>16}",
-        "rivals", "K", "", "median profit", "5th pct", "time / exact"
-    );
-    for &rivals in sizes {
-        let rows =
-            match prillm_runtime::bench::abstraction_baselines(rivals, &[1, 2, 3, 4], markets) {
-                Ok(r) => r,
-                Err(e) => {
-                    out.failure(&e.to_string());
-                    return DIAGNOSTICS;
-                }
-            };
-        let skipped = rows.first().map_or(0, |r| r.skipped);
-        for r in rows {
-            println!(
-                "  {:>7} {:>2} {:<5} {:>13.2}% {:>13.2}% {:>16.4}",
-                r.rivals, r.k, r.method, r.median_pct, r.p5_pct, r.time_ratio
-            );
-        }
-        if skipped > 0 {
-            println!("          ({skipped} of {markets} markets left out: an equilibrium did not converge to 1e-12)");
-        }
-    }
-    0
 }
 
 fn bench_exact(out: &Output, examples: &Path, quick: bool) -> u8 {

@@ -167,8 +167,8 @@ fn compile_prices_one_decision_exactly_and_says_what_is_not_built() {
         .sum();
     assert!(t["solution"]["nash_gap"].as_f64().unwrap() <= 1e-6 * objective);
     let network = prillm(&["compile", "--backend", "network", "examples/coding.market"]);
-    assert_eq!(network.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&network.stderr).contains("not built yet"));
+    assert_eq!(network.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&network.stderr).contains("needs weights"));
 }
 
 #[test]

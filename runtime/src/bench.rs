@@ -194,55 +194,96 @@ pub struct AbstractionRow {
     pub skipped: usize,
 }
 
-/// MIN, AVG and current-load scores against the exact optimum on `markets` generated
-/// markets with `rivals` rivals and 20 users (seeds apart from the tests'), the target
-/// valued above every rival so that it has a market to price.
-pub fn abstraction_baselines(
+/// A generated market of `rivals` rivals and `users` users whose target (provider 0, unit
+/// cost 0.3) is worth pricing: each user values it half a usd/mtok above its best rival, so
+/// it keeps customers however many rivals there are.
+pub fn target_market(rivals: usize, users: usize, seed: u64) -> Instance {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut inst = market(users, rivals + 1, 0, &mut rng);
+    inst.cost[0] = 0.3;
+    inst.objectives = vec![prillm_compiler::lower::ObjectiveInfo {
+        firm: 0,
+        maximize: prillm_compiler::lower::ObjectiveFn::Profit,
+    }];
+    for i in 0..inst.n_users() {
+        let best = (1..=rivals)
+            .map(|j| inst.value.get(i, j))
+            .fold(0.0, f64::max);
+        inst.value.set(i, 0, best + 0.5);
+    }
+    inst
+}
+
+/// Markets the network bench trains on: generated like [`target_market`] with 4 to 300
+/// rivals (log-spaced, so small and large sets are equally common) and 20 users, from seeds
+/// apart from the held-out ones.
+pub fn training_markets(count: usize) -> Vec<Instance> {
+    (0..count)
+        .map(|s| {
+            let rivals = (4.0 * 75f64.powf((s % 50) as f64 / 49.0)).round() as usize;
+            target_market(rivals, 20, 2_000_000 + s as u64)
+        })
+        .collect()
+}
+
+/// The held-out markets of one size (the seeds `prillm bench network` measures on).
+pub fn held_out_markets(rivals: usize, markets: usize) -> Vec<Instance> {
+    (0..markets)
+        .map(|s| target_market(rivals, 20, 1_000_000 + (rivals * 1000 + s) as u64))
+        .collect()
+}
+
+/// A trained network for the comparison, by its K.
+pub type Net<'a> = (
+    &'a crate::network::AggregationNet<crate::network::Cpu>,
+    &'a crate::network::Meta,
+);
+
+/// MIN, AVG, current-load scores and (for each K a network is given for) the network's
+/// scores against the exact optimum on the held-out markets with `rivals` rivals. Time is
+/// that of choosing the price (scoring, reducing, pricing the abstract market), one market
+/// at a time; the profit is re-simulated in the full market.
+pub fn abstraction_vs_exact(
     rivals: usize,
     ks: &[usize],
     markets: usize,
+    nets: &[Net],
 ) -> Result<Vec<AbstractionRow>, RuntimeError> {
-    use crate::network::{load_scores, price_by_reduction, Reduction};
-    let methods = ["MIN", "AVG", "LOAD"];
+    use crate::network::{certify, choose, load_scores, price_by_reduction, Reduction};
+    let methods = ["MIN", "AVG", "LOAD", "NET"];
     // (k, method) → [(pct, time ratio)]
     let mut results = vec![Vec::new(); ks.len() * methods.len()];
     let mut skipped = 0;
-    for s in 0..markets {
-        let mut rng = ChaCha8Rng::seed_from_u64(1_000_000 + (rivals * 1000 + s) as u64);
-        let mut inst = market(20, rivals + 1, 0, &mut rng);
-        inst.cost[0] = 0.3;
-        inst.objectives = vec![prillm_compiler::lower::ObjectiveInfo {
-            firm: 0,
-            maximize: prillm_compiler::lower::ObjectiveFn::Profit,
-        }];
-        // A target worth pricing: each user values it half a usd/mtok above its best rival,
-        // so it keeps customers however many rivals there are.
-        for i in 0..inst.n_users() {
-            let best = (1..=rivals)
-                .map(|j| inst.value.get(i, j))
-                .fold(0.0, f64::max);
-            inst.value.set(i, 0, best + 0.5);
-        }
+    let device = Default::default();
+    for inst in held_out_markets(rivals, markets) {
         // One market's rows, or why it could not be measured.
-        let one = || -> Result<Vec<(f64, f64)>, RuntimeError> {
+        let one = || -> Result<Vec<(usize, f64, f64)>, RuntimeError> {
             let t = Instant::now();
             let exact = optimise(&inst, 0, &inst.price, &Options::default())?;
             let exact_ms = t.elapsed().as_secs_f64() * 1e3;
             let mut out = Vec::new();
-            for &k in ks {
-                for name in methods {
+            for (a, &k) in ks.iter().enumerate() {
+                for (b, name) in methods.into_iter().enumerate() {
+                    let column = a * methods.len() + b;
                     let t = Instant::now();
-                    let how = match name {
-                        "MIN" => Reduction::Min,
-                        "AVG" => Reduction::Avg,
-                        _ => load_scores(&inst)?,
+                    let (objective, ms) = if name == "NET" {
+                        let Some((net, meta)) = nets.iter().find(|(_, m)| m.k == k) else {
+                            continue;
+                        };
+                        let choice = choose(net, meta, std::slice::from_ref(&inst), &device)?;
+                        let ms = t.elapsed().as_secs_f64() * 1e3;
+                        (certify(&inst, &choice[0])?.objective, ms)
+                    } else {
+                        let how = match name {
+                            "MIN" => Reduction::Min,
+                            "AVG" => Reduction::Avg,
+                            _ => load_scores(&inst)?,
+                        };
+                        let scoring_ms = t.elapsed().as_secs_f64() * 1e3;
+                        let p = price_by_reduction(&inst, k, &how)?;
+                        (p.objective, scoring_ms + p.ms)
                     };
-                    let scoring_ms = t.elapsed().as_secs_f64() * 1e3;
-                    let p = price_by_reduction(&inst, k, &how)?;
-                    out.push((
-                        100.0 * p.objective / exact.objective,
-                        (scoring_ms + p.ms) / exact_ms,
-                    ));
+                    out.push((column, 100.0 * objective / exact.objective, ms / exact_ms));
                 }
             }
             Ok(out)
@@ -250,8 +291,7 @@ pub fn abstraction_baselines(
         match one() {
             Ok(rows) => rows
                 .into_iter()
-                .enumerate()
-                .for_each(|(c, r)| results[c].push(r)),
+                .for_each(|(c, pct, time)| results[c].push((pct, time))),
             Err(RuntimeError::NotConverged { .. }) => skipped += 1,
             Err(e) => return Err(e),
         }
@@ -269,6 +309,9 @@ pub fn abstraction_baselines(
     for (a, &k) in ks.iter().enumerate() {
         for (b, &method) in methods.iter().enumerate() {
             let r = &results[a * methods.len() + b];
+            if r.is_empty() {
+                continue;
+            }
             let mut pct: Vec<f64> = r.iter().map(|x| x.0).collect();
             let mut time: Vec<f64> = r.iter().map(|x| x.1).collect();
             rows.push(AbstractionRow {
@@ -283,4 +326,22 @@ pub fn abstraction_baselines(
         }
     }
     Ok(rows)
+}
+
+/// Markets per second: the network choosing prices for all held-out markets of a size in
+/// one batch, and the exact runtime pricing them one after another.
+pub fn network_throughput(
+    rivals: usize,
+    markets: usize,
+    net: Net,
+) -> Result<(f64, f64), RuntimeError> {
+    let insts = held_out_markets(rivals, markets);
+    let t = Instant::now();
+    crate::network::choose(net.0, net.1, &insts, &Default::default())?;
+    let batched = markets as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for inst in &insts {
+        optimise(inst, 0, &inst.price, &Options::default())?;
+    }
+    Ok((batched, markets as f64 / t.elapsed().as_secs_f64()))
 }

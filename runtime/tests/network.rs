@@ -126,6 +126,6 @@ fn bad_reductions_are_refused() {
 /// polishing stops improving it, if it meets the certificate's 1e-9 floor.
 #[test]
 fn ill_conditioned_abstract_markets_still_converge() {
-    let rows = prillm_runtime::bench::abstraction_baselines(500, &[4], 10).unwrap();
+    let rows = prillm_runtime::bench::abstraction_vs_exact(500, &[4], 10, &[]).unwrap();
     assert!(rows.iter().all(|r| r.skipped == 0), "{rows:?}");
 }

@@ -3,6 +3,7 @@
 mod instance;
 pub mod milp;
 pub mod origins;
+pub mod plan;
 pub mod sample;
 
 pub use instance::*;

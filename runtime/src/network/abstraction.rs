@@ -10,7 +10,7 @@
 //! scores: MIN keeps the K cheapest rivals (the others vanish), AVG replaces all rivals by
 //! K identical copies of their average with a K-th of their capacity each.
 
-use prillm_compiler::lower::{Instance, Matrix, ProviderInfo};
+use prillm_compiler::lower::{DecisionInfo, Instance, Matrix, ProviderInfo};
 use serde::Serialize;
 
 use crate::error::RuntimeError;
@@ -26,7 +26,7 @@ pub struct Abstraction {
 
 /// A rival's part in a column of the abstract market: (provider, weight of its price, values
 /// and QoS, weight of its capacity).
-type Share = (usize, f64, f64);
+pub(crate) type Share = (usize, f64, f64);
 
 /// How the rivals are reduced.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -95,6 +95,24 @@ pub fn abstract_market(
             (Vec::new(), rivals.clone(), vec![part; k])
         }
     };
+    let instance = assemble(inst, target, decision, &kept, &parts)?;
+    Ok(Abstraction {
+        instance,
+        kept,
+        merged,
+    })
+}
+
+/// The target's market with the given columns: the target first (index 0, its firm's only
+/// provider and decision), then each kept rival as it is, then one column per part (a
+/// weighted combination of rivals). A rival may be kept twice (scenarios add copies).
+pub(crate) fn assemble(
+    inst: &Instance,
+    target: usize,
+    decision: &DecisionInfo,
+    kept: &[usize],
+    parts: &[Vec<Share>],
+) -> Result<Instance, RuntimeError> {
     let n = inst.n_users();
     let count = 1 + kept.len() + parts.len();
     let mut out = inst.clone();
@@ -180,9 +198,5 @@ pub fn abstract_market(
     out.observed = None;
     out.observed_periods = None;
     out.learned = None;
-    Ok(Abstraction {
-        instance: out,
-        kept,
-        merged,
-    })
+    Ok(out)
 }

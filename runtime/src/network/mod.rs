@@ -1,9 +1,18 @@
-//! Game abstraction (MODEL.md §6). Built so far: the abstract market a set of rival scores
-//! defines ([`abstraction`]), the paper's MIN and AVG baselines, and a scoring heuristic
-//! (each rival's current load); the learned scores — a Set Transformer on burn trained on
-//! generated scenarios — are not built yet (issue 5).
+//! Game abstraction (MODEL.md §6): a Set Transformer on burn scores each rival of the
+//! target ([`model`]); the scores define a small abstract market ([`abstraction`]) that is
+//! priced exactly, and the price is re-simulated in the full market. [`train`] fits the
+//! network to profit curves of perturbed scenarios ([`scenario`], [`game`], [`loss`]);
+//! [`weights`] stores it. The paper's MIN and AVG baselines and a load-score heuristic
+//! build abstract markets without a network, for comparison.
 
 pub mod abstraction;
+pub mod features;
+pub mod game;
+pub mod loss;
+pub mod model;
+pub mod scenario;
+pub mod train;
+pub mod weights;
 
 use std::time::Instant;
 
@@ -11,6 +20,15 @@ use prillm_compiler::lower::Instance;
 use serde::Serialize;
 
 pub use abstraction::{abstract_market, Abstraction, Reduction};
+/// The CLI names backends and devices through this re-export (burn stays a runtime dependency).
+pub use burn;
+pub use model::{AggregationNet, NetConfig};
+pub use train::{Cpu, CpuTraining, TrainOptions, Trained};
+pub use weights::{Meta, WeightsError};
+
+use burn::tensor::backend::Backend;
+use prillm_compiler::lower::plan::rival_features;
+use rayon::prelude::*;
 
 use crate::equilibrium::{solve, Options};
 use crate::error::RuntimeError;
@@ -64,5 +82,170 @@ pub fn load_scores(inst: &Instance) -> Result<Reduction, RuntimeError> {
     Ok(Reduction::Scores {
         sum: vec![1.0; inst.n_providers()],
         avg: eq.loads.iter().map(|x| x / total + 1e-9).collect(),
+    })
+}
+
+/// A rival's scores, by name.
+#[derive(Clone, Debug, Serialize)]
+pub struct RivalScore {
+    pub name: String,
+    pub score_sum: f64,
+    pub score_avg: f64,
+}
+
+/// A provider of the abstract market.
+#[derive(Clone, Debug, Serialize)]
+pub struct AbstractProvider {
+    pub name: String,
+    pub price: f64,
+    pub capacity: f64,
+}
+
+/// The network's decision for one market.
+#[derive(Clone, Debug, Serialize)]
+pub struct NetworkDecision {
+    pub target: String,
+    pub price: f64,
+    /// The target firm's objective at `price` in the full market (re-simulated).
+    pub objective: f64,
+    /// The target's profit in the abstract market at `price`.
+    pub abstract_profit: f64,
+    /// The re-simulated full equilibrium's KKT residual: the certificate.
+    pub residual: f64,
+    pub kept: Vec<RivalScore>,
+    /// Merged into the representative, highest `score_avg` first.
+    pub merged: Vec<RivalScore>,
+    pub abstract_market: Vec<AbstractProvider>,
+}
+
+/// The price the network chooses for one market, before it is re-simulated.
+#[derive(Clone, Debug)]
+pub struct Choice {
+    pub target: usize,
+    pub price: f64,
+    /// Scores per provider of the full market (the target's entries are 1).
+    pub score_sum: Vec<f64>,
+    pub score_avg: Vec<f64>,
+    pub abstraction: Abstraction,
+}
+
+/// Decisions for many markets: [`choose`] then [`certify`], in parallel.
+pub fn price_with_network<B: Backend>(
+    net: &AggregationNet<B>,
+    meta: &Meta,
+    markets: &[Instance],
+    device: &B::Device,
+) -> Result<Vec<NetworkDecision>, RuntimeError> {
+    let choices = choose(net, meta, markets, device)?;
+    markets
+        .par_iter()
+        .zip(choices.par_iter())
+        .map(|(inst, c)| certify(inst, c))
+        .collect()
+}
+
+/// Prices for many markets: one batched network pass per 256 markets, then each abstract
+/// market priced exactly, in parallel.
+pub fn choose<B: Backend>(
+    net: &AggregationNet<B>,
+    meta: &Meta,
+    markets: &[Instance],
+    device: &B::Device,
+) -> Result<Vec<Choice>, RuntimeError> {
+    let mut targets = Vec::with_capacity(markets.len());
+    let mut features = Vec::with_capacity(markets.len());
+    for inst in markets {
+        let dec = inst
+            .decisions
+            .first()
+            .ok_or_else(|| RuntimeError::BadInstance("the market decides no price".into()))?;
+        let rivals = inst.n_providers() - 1;
+        if rivals < meta.k {
+            return Err(RuntimeError::BadInstance(format!(
+                "the target `{}` has {rivals} rivals, fewer than the network's K = {}",
+                inst.providers[dec.provider].name, meta.k
+            )));
+        }
+        targets.push(dec.provider);
+        features.push(rival_features(inst, dec.provider));
+    }
+    let mut scored = Vec::with_capacity(markets.len());
+    for chunk in features.chunks(256) {
+        let refs: Vec<&Vec<Vec<f64>>> = chunk.iter().collect();
+        scored.extend(train::scores(net, &refs, &meta.normalisation, device));
+    }
+    markets
+        .par_iter()
+        .zip(targets.par_iter())
+        .zip(scored.par_iter())
+        .map(|((inst, &target), (sum, avg))| choose_one(inst, target, meta.k, sum, avg))
+        .collect()
+}
+
+/// Prices one market from its rivals' scores (rival order: providers other than `target`).
+fn choose_one(
+    inst: &Instance,
+    target: usize,
+    k: usize,
+    sum: &[f64],
+    avg: &[f64],
+) -> Result<Choice, RuntimeError> {
+    let m = inst.n_providers();
+    let mut score_sum = vec![1.0; m];
+    let mut score_avg = vec![1.0; m];
+    let rivals = (0..m).filter(|&j| j != target);
+    for (r, j) in rivals.enumerate() {
+        score_sum[j] = sum[r];
+        score_avg[j] = avg[r];
+    }
+    let how = Reduction::Scores {
+        sum: score_sum.clone(),
+        avg: score_avg.clone(),
+    };
+    let abstraction = abstract_market(inst, target, k, &how)?;
+    let priced = optimise(
+        &abstraction.instance,
+        0,
+        &abstraction.instance.price,
+        &Options::default(),
+    )?;
+    Ok(Choice {
+        target,
+        price: priced.price,
+        score_sum,
+        score_avg,
+        abstraction,
+    })
+}
+
+/// A choice re-simulated in the full market, with the scores by name.
+pub fn certify(inst: &Instance, c: &Choice) -> Result<NetworkDecision, RuntimeError> {
+    let mut prices = inst.price.clone();
+    prices[c.target] = c.price;
+    let eq = solve(inst, &prices, None, &Options::default())?;
+    let abs = &c.abstraction.instance;
+    let mut abs_prices = abs.price.clone();
+    abs_prices[0] = c.price;
+    let abs_eq = solve(abs, &abs_prices, None, &Options::default())?;
+    let score = |j: usize| RivalScore {
+        name: inst.providers[j].name.clone(),
+        score_sum: c.score_sum[j],
+        score_avg: c.score_avg[j],
+    };
+    Ok(NetworkDecision {
+        target: inst.providers[c.target].name.clone(),
+        price: c.price,
+        objective: firm_objective(inst, inst.decisions[0].firm, &prices, &eq.loads),
+        abstract_profit: game::target_profit(abs, 0, c.price, &abs_eq),
+        residual: eq.residual,
+        kept: c.abstraction.kept.iter().map(|&j| score(j)).collect(),
+        merged: c.abstraction.merged.iter().map(|&j| score(j)).collect(),
+        abstract_market: (0..abs.n_providers())
+            .map(|j| AbstractProvider {
+                name: abs.providers[j].name.clone(),
+                price: abs_prices[j],
+                capacity: abs.capacity[j],
+            })
+            .collect(),
     })
 }
