@@ -227,7 +227,26 @@ enum Backend {
 const DIAGNOSTICS: u8 = 1;
 const USAGE: u8 = 2;
 
+/// Output piped into a reader that stops early (`prillm compile … | head`) ends the process
+/// quietly, as for any Unix tool, instead of `println!` panicking on the broken pipe.
+#[cfg(unix)]
+fn default_sigpipe() {
+    extern "C" {
+        fn signal(signum: i32, handler: usize) -> usize;
+    }
+    const SIGPIPE: i32 = 13;
+    const SIG_DFL: usize = 0;
+    // SAFETY: restores the default disposition of one signal before any thread starts.
+    unsafe {
+        signal(SIGPIPE, SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn default_sigpipe() {}
+
 fn main() -> ExitCode {
+    default_sigpipe();
     let cli = Cli::parse();
     let out = Output::new(cli.format, cli.color);
     let code = match cli.command {

@@ -1,12 +1,17 @@
-//! The aggregation network of MODEL.md §6: rival features → an embedding → a stack of Set
-//! Attention Blocks (multi-head self-attention over the set of rivals, residual, layer norm,
-//! a feed-forward layer, residual, layer norm) → two positive heads, `score_sum` and
-//! `score_avg`. No positional encoding, so the scores are permutation-equivariant: permuting
-//! the rivals permutes their scores. Padded rivals of a batch are masked out of attention.
+//! The aggregation network of MODEL.md §6: rival features → an embedding → a stack of
+//! induced Set Attention Blocks → two positive heads, `score_sum` and `score_avg`.
 //!
-//! Parameters are drawn from a ChaCha generator of the training seed (Xavier-uniform weights,
-//! zero biases, unit layer-norm gains), not from the backend's global generator, so the same
-//! seed gives the same network whatever else runs in the process.
+//! Each block is Lee et al. (2019)'s ISAB: `I` learned inducing points attend to the set of
+//! rivals (a summary of it), then every rival attends to that summary; each attention is
+//! followed by a residual, layer norm, a feed-forward layer, residual and layer norm (their
+//! MAB). It is the Set Transformer's answer to large sets: O(n·I) instead of full
+//! self-attention's O(n²), which is what keeps a 500-rival market a millisecond away. There
+//! is no positional encoding, so the scores are permutation-equivariant: permuting the
+//! rivals permutes their scores. Padded rivals of a batch are masked out of the summary.
+//!
+//! Parameters are drawn from a ChaCha generator of the training seed (Xavier-uniform weights
+//! and inducing points, zero biases, unit layer-norm gains), not from the backend's global
+//! generator, so the same seed gives the same network whatever else runs in the process.
 
 use burn::module::{Initializer, Module, ModuleMapper, Param};
 use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
@@ -27,6 +32,8 @@ pub struct NetConfig {
     pub d_model: usize,
     pub heads: usize,
     pub blocks: usize,
+    /// Inducing points of each block.
+    pub inducing: usize,
 }
 
 impl NetConfig {
@@ -36,6 +43,7 @@ impl NetConfig {
             d_model: 32,
             heads: 4,
             blocks: 2,
+            inducing: 8,
         }
     }
 
@@ -46,18 +54,26 @@ impl NetConfig {
                 .with_initializer(Initializer::Zeros)
                 .init(device)
         };
+        let attention_block = || AttentionBlock {
+            attention: MultiHeadAttentionConfig::new(self.d_model, self.heads)
+                .with_dropout(0.0)
+                .with_initializer(Initializer::Zeros)
+                .init(device),
+            norm_attention: LayerNormConfig::new(self.d_model).init(device),
+            feed_in: linear(self.d_model, 2 * self.d_model),
+            feed_out: linear(2 * self.d_model, self.d_model),
+            norm_feed: LayerNormConfig::new(self.d_model).init(device),
+        };
         let net = AggregationNet {
             embed: linear(self.features, self.d_model),
             blocks: (0..self.blocks)
                 .map(|_| SetAttentionBlock {
-                    attention: MultiHeadAttentionConfig::new(self.d_model, self.heads)
-                        .with_dropout(0.0)
-                        .with_initializer(Initializer::Zeros)
-                        .init(device),
-                    norm_attention: LayerNormConfig::new(self.d_model).init(device),
-                    feed_in: linear(self.d_model, 2 * self.d_model),
-                    feed_out: linear(2 * self.d_model, self.d_model),
-                    norm_feed: LayerNormConfig::new(self.d_model).init(device),
+                    inducing: Param::from_tensor(Tensor::zeros(
+                        [self.inducing.max(1), self.d_model],
+                        device,
+                    )),
+                    summarise: attention_block(),
+                    broadcast: attention_block(),
                 })
                 .collect(),
             head_sum: linear(self.d_model, 1),
@@ -69,10 +85,10 @@ impl NetConfig {
     }
 }
 
-/// Multi-head self-attention over the set, then a feed-forward layer, each with a residual
-/// connection and layer norm (Lee et al. 2019's SAB, post-norm).
+/// Lee et al.'s MAB: `query` attends to `context` (multi-head), then a feed-forward layer,
+/// each with a residual connection and layer norm (post-norm). `padding` masks context rows.
 #[derive(Module, Debug)]
-pub struct SetAttentionBlock<B: Backend> {
+pub struct AttentionBlock<B: Backend> {
     attention: MultiHeadAttention<B>,
     norm_attention: LayerNorm<B>,
     feed_in: Linear<B>,
@@ -80,17 +96,43 @@ pub struct SetAttentionBlock<B: Backend> {
     norm_feed: LayerNorm<B>,
 }
 
-impl<B: Backend> SetAttentionBlock<B> {
-    fn forward(&self, x: Tensor<B, 3>, padding: Option<Tensor<B, 2, Bool>>) -> Tensor<B, 3> {
-        let mut input = MhaInput::self_attn(x.clone());
+impl<B: Backend> AttentionBlock<B> {
+    fn forward(
+        &self,
+        query: Tensor<B, 3>,
+        context: Tensor<B, 3>,
+        padding: Option<Tensor<B, 2, Bool>>,
+    ) -> Tensor<B, 3> {
+        let mut input = MhaInput::new(query.clone(), context.clone(), context);
         if let Some(mask) = padding {
             input = input.mask_pad(mask);
         }
         let h = self
             .norm_attention
-            .forward(x + self.attention.forward(input).context);
+            .forward(query + self.attention.forward(input).context);
         let fed = self.feed_out.forward(relu(self.feed_in.forward(h.clone())));
         self.norm_feed.forward(h + fed)
+    }
+}
+
+/// Lee et al.'s ISAB: the inducing points summarise the set, the set reads the summary.
+#[derive(Module, Debug)]
+pub struct SetAttentionBlock<B: Backend> {
+    inducing: Param<Tensor<B, 2>>,
+    summarise: AttentionBlock<B>,
+    broadcast: AttentionBlock<B>,
+}
+
+impl<B: Backend> SetAttentionBlock<B> {
+    fn forward(&self, x: Tensor<B, 3>, padding: Option<Tensor<B, 2, Bool>>) -> Tensor<B, 3> {
+        let markets = x.dims()[0];
+        let points = self
+            .inducing
+            .val()
+            .unsqueeze_dim::<3>(0)
+            .repeat_dim(0, markets);
+        let summary = self.summarise.forward(points, x.clone(), padding);
+        self.broadcast.forward(x, summary, None)
     }
 }
 
@@ -129,8 +171,8 @@ impl<B: Backend> AggregationNet<B> {
     }
 }
 
-/// Fills every weight matrix with Xavier-uniform draws of its own generator; vectors
-/// (biases, layer-norm gains and shifts) keep their deterministic initial values.
+/// Fills every weight matrix (and the inducing points) with Xavier-uniform draws of its own
+/// generator; vectors (biases, layer-norm gains and shifts) keep their initial values.
 struct SeededXavier {
     rng: ChaCha8Rng,
 }
