@@ -413,15 +413,17 @@ fn market_files(path: &Path) -> Result<Vec<PathBuf>, String> {
 /// beside MIN, AVG and load scores on held-out markets of each size, and the batched
 /// throughput.
 pub fn bench(out: &Output, quick: bool) -> u8 {
-    use prillm_runtime::bench::{abstraction_vs_exact, network_throughput, training_markets};
+    use prillm_runtime::bench::{
+        abstraction_vs_exact, network_throughput, training_markets, Family,
+    };
     use prillm_runtime::network::scenario::curves_of;
     let (sizes, markets, count, epochs): (&[usize], usize, usize, usize) = if quick {
         (&[8, 13], 3, 60, 3)
     } else {
-        (&[8, 13, 50, 200, 500], 10, 1000, 40)
+        (&[8, 13, 50, 200, 500], 30, 2000, 40)
     };
     println!(
-        "training: {count} generated markets (4 to 300 rivals, 20 users; seeds apart from the held-out ones), 16 candidate prices, at most {epochs} epochs per K"
+        "training: {count} generated markets (4 to 600 rivals, 20 users, half of each family below; seeds apart from the held-out ones), 16 candidate prices, at most {epochs} epochs per K"
     );
     let started = Instant::now();
     let bar = ProgressBar::new(count as u64);
@@ -440,8 +442,9 @@ pub fn bench(out: &Output, quick: bool) -> u8 {
         scenarios.len(),
         started.elapsed().as_secs_f64()
     );
+    let ks = [1, 2, 3, 4];
     let mut nets = Vec::new();
-    for k in 1..=4 {
+    for k in ks {
         let started = Instant::now();
         let bar = ProgressBar::new(epochs as u64);
         let trained = fit(
@@ -471,35 +474,38 @@ pub fn bench(out: &Output, quick: bool) -> u8 {
         }
     }
     let refs: Vec<prillm_runtime::bench::Net> = nets.iter().map(|t| (&t.net, &t.meta)).collect();
-    println!(
-        "abstract markets vs the exact optimum ({markets} held-out generated markets per size, 20 users; time: choosing the price, one market at a time):"
-    );
-    println!(
-        "  {:>7} {:>2} {:<5} {:>14} {:>14} {:>16}",
-        "rivals", "K", "", "median profit", "5th pct", "time / exact"
-    );
-    for &rivals in sizes {
-        let rows = match abstraction_vs_exact(rivals, &[1, 2, 3, 4], markets, &refs) {
-            Ok(r) => r,
-            Err(e) => {
-                out.failure(&e.to_string());
-                return DIAGNOSTICS;
+    for family in Family::ALL {
+        println!(
+            "{} markets: abstract markets vs the exact optimum ({markets} held-out generated markets per size, 20 users; time: choosing the price, one market at a time):",
+            family.name()
+        );
+        println!(
+            "  {:>7} {:>2} {:<5} {:>14} {:>14} {:>16}",
+            "rivals", "K", "", "median profit", "5th pct", "time / exact"
+        );
+        for &rivals in sizes {
+            let rows = match abstraction_vs_exact(family, rivals, &ks, markets, &refs) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.failure(&e.to_string());
+                    return DIAGNOSTICS;
+                }
+            };
+            let skipped = rows.first().map_or(0, |r| r.skipped);
+            for r in rows {
+                println!(
+                    "  {:>7} {:>2} {:<5} {:>13.2}% {:>13.2}% {:>16.4}",
+                    r.rivals, r.k, r.method, r.median_pct, r.p5_pct, r.time_ratio
+                );
             }
-        };
-        let skipped = rows.first().map_or(0, |r| r.skipped);
-        for r in rows {
-            println!(
-                "  {:>7} {:>2} {:<5} {:>13.2}% {:>13.2}% {:>16.4}",
-                r.rivals, r.k, r.method, r.median_pct, r.p5_pct, r.time_ratio
-            );
-        }
-        if skipped > 0 {
-            println!("          ({skipped} of {markets} markets left out: an equilibrium did not converge to 1e-12)");
+            if skipped > 0 {
+                println!("          ({skipped} of {markets} markets left out: an equilibrium did not converge to 1e-12)");
+            }
         }
     }
-    println!("batched throughput on the CPU (K = 2; all held-out markets of a size in one pass):");
+    println!("batched throughput on the CPU (K = 2; all held-out independent markets of a size in one pass):");
     for &rivals in sizes {
-        match network_throughput(rivals, markets, refs[1]) {
+        match network_throughput(Family::Independent, rivals, markets, refs[1]) {
             Ok((net, exact)) => println!(
                 "  {rivals:>7} rivals: network {} markets/s, exact {} markets/s",
                 num(net),

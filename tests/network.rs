@@ -178,10 +178,10 @@ fn the_plan_describes_the_batched_computation() {
     ]);
     let plan = json(&out);
     assert_eq!(plan["k"], 3);
-    assert_eq!(plan["batch_shape"], serde_json::json!([1, 12, 10]));
+    assert_eq!(plan["batch_shape"], serde_json::json!([1, 12, 12]));
     assert_eq!(plan["features"].as_array().unwrap().len(), 12);
     assert_eq!(plan["candidates"].as_array().unwrap().len(), 16);
-    assert_eq!(plan["layout"], "rival-features-v1");
+    assert_eq!(plan["layout"], "rival-features-v2");
 }
 
 fn fails_with(args: &[&str], message: &str) {

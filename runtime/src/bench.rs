@@ -13,7 +13,7 @@ use crate::equilibrium::{solve, Options};
 use crate::error::RuntimeError;
 use crate::leader::optimise;
 use crate::milp::{MilpOptions, SolveStatus};
-use crate::synthetic::market;
+use crate::synthetic::{market, uniform};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ThroughputRow {
@@ -182,6 +182,7 @@ pub fn milp_vs_exact(inst: &Instance, options: &MilpOptions) -> Result<MilpRow, 
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AbstractionRow {
+    pub family: Family,
     pub rivals: usize,
     pub k: usize,
     pub method: &'static str,
@@ -194,12 +195,54 @@ pub struct AbstractionRow {
     pub skipped: usize,
 }
 
+/// How the values and delays of a generated market relate across users.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// Every user's value and delay of every rival drawn on its own: in a large market each
+    /// user's best rival is a different one, the hardest case for one representative rival.
+    Independent,
+    /// A rival's quality and latency shared by all users (80%) plus a user's own taste
+    /// (20%), as in real markets, where a model is good or fast for everyone.
+    Correlated,
+}
+
+impl Family {
+    pub const ALL: [Family; 2] = [Family::Independent, Family::Correlated];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Independent => "independent",
+            Family::Correlated => "correlated",
+        }
+    }
+}
+
 /// A generated market of `rivals` rivals and `users` users whose target (provider 0, unit
 /// cost 0.3) is worth pricing: each user values it half a usd/mtok above its best rival, so
 /// it keeps customers however many rivals there are.
 pub fn target_market(rivals: usize, users: usize, seed: u64) -> Instance {
+    target_market_of(Family::Independent, rivals, users, seed)
+}
+
+/// [`target_market`] of a family.
+pub fn target_market_of(family: Family, rivals: usize, users: usize, seed: u64) -> Instance {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut inst = market(users, rivals + 1, 0, &mut rng);
+    if family == Family::Correlated {
+        let quality: Vec<f64> = (0..=rivals).map(|_| uniform(&mut rng, 0.0, 1.0)).collect();
+        let latency: Vec<f64> = (0..=rivals)
+            .map(|_| uniform(&mut rng, 100.0, 3000.0))
+            .collect();
+        for i in 0..users {
+            for j in 0..=rivals {
+                let taste = uniform(&mut rng, 0.0, 1.0);
+                inst.value.set(i, j, 3.0 * (0.8 * quality[j] + 0.2 * taste));
+                let delay = latency[j] * uniform(&mut rng, 0.8, 1.2);
+                inst.qos_values[0].set(i, j, delay);
+            }
+        }
+    }
     inst.cost[0] = 0.3;
     inst.objectives = vec![prillm_compiler::lower::ObjectiveInfo {
         firm: 0,
@@ -214,22 +257,23 @@ pub fn target_market(rivals: usize, users: usize, seed: u64) -> Instance {
     inst
 }
 
-/// Markets the network bench trains on: generated like [`target_market`] with 4 to 300
-/// rivals (log-spaced, so small and large sets are equally common) and 20 users, from seeds
-/// apart from the held-out ones.
+/// Markets the network bench trains on: generated like [`target_market`] with 4 to 600
+/// rivals (log-spaced, so small and large sets are equally common) and 20 users, the two
+/// families alternating, from seeds apart from the held-out ones.
 pub fn training_markets(count: usize) -> Vec<Instance> {
     (0..count)
         .map(|s| {
-            let rivals = (4.0 * 75f64.powf((s % 50) as f64 / 49.0)).round() as usize;
-            target_market(rivals, 20, 2_000_000 + s as u64)
+            let rivals = (4.0 * 150f64.powf((s % 50) as f64 / 49.0)).round() as usize;
+            let family = Family::ALL[(s / 50) % 2];
+            target_market_of(family, rivals, 20, 2_000_000 + s as u64)
         })
         .collect()
 }
 
-/// The held-out markets of one size (the seeds `prillm bench network` measures on).
-pub fn held_out_markets(rivals: usize, markets: usize) -> Vec<Instance> {
+/// The held-out markets of one family and size (the seeds `prillm bench network` measures on).
+pub fn held_out_markets(family: Family, rivals: usize, markets: usize) -> Vec<Instance> {
     (0..markets)
-        .map(|s| target_market(rivals, 20, 1_000_000 + (rivals * 1000 + s) as u64))
+        .map(|s| target_market_of(family, rivals, 20, 1_000_000 + (rivals * 1000 + s) as u64))
         .collect()
 }
 
@@ -244,6 +288,7 @@ pub type Net<'a> = (
 /// that of choosing the price (scoring, reducing, pricing the abstract market), one market
 /// at a time; the profit is re-simulated in the full market.
 pub fn abstraction_vs_exact(
+    family: Family,
     rivals: usize,
     ks: &[usize],
     markets: usize,
@@ -255,7 +300,7 @@ pub fn abstraction_vs_exact(
     let mut results = vec![Vec::new(); ks.len() * methods.len()];
     let mut skipped = 0;
     let device = Default::default();
-    for inst in held_out_markets(rivals, markets) {
+    for inst in held_out_markets(family, rivals, markets) {
         // One market's rows, or why it could not be measured.
         let one = || -> Result<Vec<(usize, f64, f64)>, RuntimeError> {
             let t = Instant::now();
@@ -315,6 +360,7 @@ pub fn abstraction_vs_exact(
             let mut pct: Vec<f64> = r.iter().map(|x| x.0).collect();
             let mut time: Vec<f64> = r.iter().map(|x| x.1).collect();
             rows.push(AbstractionRow {
+                family,
                 rivals,
                 k,
                 method,
@@ -331,11 +377,12 @@ pub fn abstraction_vs_exact(
 /// Markets per second: the network choosing prices for all held-out markets of a size in
 /// one batch, and the exact runtime pricing them one after another.
 pub fn network_throughput(
+    family: Family,
     rivals: usize,
     markets: usize,
     net: Net,
 ) -> Result<(f64, f64), RuntimeError> {
-    let insts = held_out_markets(rivals, markets);
+    let insts = held_out_markets(family, rivals, markets);
     let t = Instant::now();
     crate::network::choose(net.0, net.1, &insts, &Default::default())?;
     let batched = markets as f64 / t.elapsed().as_secs_f64();

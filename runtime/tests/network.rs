@@ -2,6 +2,7 @@
 //! the baselines never beat the exact optimum, and bad reductions are refused.
 
 use prillm_compiler::lower::{Instance, ObjectiveFn, ObjectiveInfo};
+use prillm_runtime::bench::Family;
 use prillm_runtime::leader::optimise;
 use prillm_runtime::network::{abstract_market, load_scores, price_by_reduction, Reduction};
 use prillm_runtime::synthetic::market;
@@ -126,6 +127,7 @@ fn bad_reductions_are_refused() {
 /// polishing stops improving it, if it meets the certificate's 1e-9 floor.
 #[test]
 fn ill_conditioned_abstract_markets_still_converge() {
-    let rows = prillm_runtime::bench::abstraction_vs_exact(500, &[4], 10, &[]).unwrap();
+    let rows = prillm_runtime::bench::abstraction_vs_exact(Family::Independent, 500, &[4], 10, &[])
+        .unwrap();
     assert!(rows.iter().all(|r| r.skipped == 0), "{rows:?}");
 }

@@ -12,10 +12,10 @@ use serde::Serialize;
 use super::Instance;
 
 /// The name of this feature layout; a weights file trained on another is refused.
-pub const LAYOUT: &str = "rival-features-v1";
+pub const LAYOUT: &str = "rival-features-v2";
 
 /// The features of a rival, in order.
-pub const FEATURES: [&str; 10] = [
+pub const FEATURES: [&str; 12] = [
     "price_gap",
     "log_capacity",
     "capacity_share",
@@ -26,6 +26,8 @@ pub const FEATURES: [&str; 10] = [
     "cost_rank",
     "loaded_gap",
     "log_rivals",
+    "best_gap",
+    "best_share",
 ];
 
 /// Candidate prices of the target's profit curve when none are given.
@@ -157,17 +159,22 @@ pub fn rival_features(inst: &Instance, target: usize) -> Vec<Vec<f64>> {
         .map(|&j| weighted(&|i| cost[i][j] - cost[i][target]) / spread)
         .collect();
     let log_rivals = (rivals.len() as f64).ln();
+    // Rivals cheaper on average than this one (ties by position), as a share.
+    let mut by_gap: Vec<usize> = (0..rivals.len()).collect();
+    by_gap.sort_by(|&a, &b| gap_mean[a].total_cmp(&gap_mean[b]));
+    let mut rank = vec![0.0; rivals.len()];
+    for (place, &r) in by_gap.iter().enumerate() {
+        rank[r] = place as f64 / (rivals.len().max(2) - 1) as f64;
+    }
+    // Each user's best rival: a large market competes through these, user by user.
+    let best: Vec<f64> = cost
+        .iter()
+        .map(|c| rivals.iter().map(|&j| c[j]).fold(f64::INFINITY, f64::min))
+        .collect();
     rivals
         .iter()
         .enumerate()
         .map(|(r, &j)| {
-            // Rivals cheaper on average than this one (ties by position), as a share.
-            let rank = gap_mean
-                .iter()
-                .enumerate()
-                .filter(|&(q, g)| *g < gap_mean[r] || (*g == gap_mean[r] && q < r))
-                .count() as f64
-                / (rivals.len().max(2) - 1) as f64;
             let gap_min = (0..n)
                 .map(|i| cost[i][j] - cost[i][target])
                 .fold(f64::INFINITY, f64::min);
@@ -180,9 +187,11 @@ pub fn rival_features(inst: &Instance, target: usize) -> Vec<Vec<f64>> {
                 gap_min / spread,
                 weighted(&|i| f64::from(u8::from(cost[i][j] < cost[i][target]))),
                 weighted(&|i| cost[i][j] - market_mean[i]) / spread,
-                rank,
+                rank[r],
                 weighted(&|i| cost[i][j] + loaded(j) - cost[i][target] - loaded(target)) / spread,
                 log_rivals,
+                weighted(&|i| cost[i][j] - best[i]) / spread,
+                weighted(&|i| f64::from(u8::from(cost[i][j] <= best[i]))),
             ]
         })
         .collect()

@@ -46,9 +46,9 @@ impl TrainOptions {
             k,
             epochs,
             batch: 16,
-            learning_rate: 2e-3,
+            learning_rate: 1e-3,
             validation: 0.2,
-            patience: 8,
+            patience: 12,
             seed,
             config: NetConfig::new(FEATURES.len()),
         }
