@@ -34,6 +34,15 @@ fn train(market: &str, weights: &Path, extra: &[&str]) -> std::process::Output {
     prillm(&args)
 }
 
+/// A scratch folder and the weights `w.mpk` in it, trained on the economy market.
+fn economy_network(name: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(name);
+    let weights = dir.join("w.mpk");
+    let out = train("examples/economy.market", &weights, &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    (dir, weights)
+}
+
 fn json(out: &std::process::Output) -> serde_json::Value {
     assert_eq!(
         out.status.code(),
@@ -129,14 +138,7 @@ fn the_same_seed_gives_the_same_network() {
 
 #[test]
 fn a_folder_of_markets_is_priced_in_one_batch() {
-    let dir = scratch("batch");
-    let weights = dir.join("w.mpk");
-    assert_eq!(
-        train("examples/economy.market", &weights, &[])
-            .status
-            .code(),
-        Some(0)
-    );
+    let (dir, weights) = economy_network("batch");
     let snapshots = dir.join("snapshots");
     std::fs::create_dir_all(&snapshots).unwrap();
     for name in ["economy", "coding", "translation"] {
@@ -194,14 +196,7 @@ fn fails_with(args: &[&str], message: &str) {
 
 #[test]
 fn unusable_weights_devices_and_markets_are_refused() {
-    let dir = scratch("bad");
-    let weights = dir.join("w.mpk");
-    assert_eq!(
-        train("examples/economy.market", &weights, &[])
-            .status
-            .code(),
-        Some(0)
-    );
+    let (dir, weights) = economy_network("bad");
     let w = weights.to_str().unwrap();
     let market = "examples/economy.market";
     let absent = dir.join("absent.mpk");
