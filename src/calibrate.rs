@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use prillm_compiler::check::{Market, Param};
 use prillm_compiler::diagnostics::{display_path, Sources};
 use prillm_compiler::summary::num;
@@ -12,7 +11,7 @@ use prillm_runtime::calibrate::fit::{fit, Calibration, Options};
 use prillm_runtime::calibrate::init::initial_values;
 use prillm_runtime::calibrate::{matches_demand, validate, Observed, Period, Theta};
 
-use crate::{read, Output, DIAGNOSTICS, USAGE};
+use crate::{progress, read, Output, DIAGNOSTICS, USAGE};
 
 pub struct Args<'a> {
     pub holdout: &'a [String],
@@ -120,10 +119,9 @@ pub fn run(out: &Output, path: &Path, args: &Args) -> u8 {
             return DIAGNOSTICS;
         }
     };
-    let bar = ProgressBar::new(Options::default().max_iterations as u64);
-    bar.set_style(
-        ProgressStyle::with_template("fitting {bar:30} {pos} steps  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    let bar = progress(
+        Options::default().max_iterations as u64,
+        "fitting {bar:30} {pos} steps  {msg}",
     );
     let options = Options {
         fit_congestion: args.fit_congestion || learned.as_ref().is_some_and(|l| l.congestion),

@@ -413,6 +413,16 @@ fn instance_with_origins(
     })
 }
 
+/// A progress bar of `len` steps drawn with `template` (indicatif's syntax).
+fn progress(len: u64, template: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
 /// Reads, checks and lowers a market; on failure, prints why and gives the exit code.
 fn instance(out: &Output, path: &Path) -> Result<prillm_compiler::Instance, u8> {
     let text = read(out, path).ok_or(USAGE)?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::ValueEnum;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use prillm_compiler::lower::plan::{plan, DEFAULT_CANDIDATES};
 use prillm_compiler::lower::{ObjectiveFn, SolveMethod};
 use prillm_compiler::summary::num;
@@ -19,7 +19,7 @@ use prillm_runtime::network::{
     price_with_network, AggregationNet, Meta, NetworkDecision, TrainOptions,
 };
 
-use crate::{instance, not_learned, Output, DIAGNOSTICS, USAGE};
+use crate::{instance, not_learned, progress, Output, DIAGNOSTICS, USAGE};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DeviceArg {
@@ -61,21 +61,28 @@ pub struct TrainArgs<'a> {
 }
 
 pub fn train(out: &Output, path: &Path, args: &TrainArgs) -> u8 {
-    let inst = match instance(out, path) {
-        Ok(i) => i,
-        Err(code) => return code,
-    };
-    if let Err(code) = not_learned(out, &inst, path) {
-        return code;
-    }
-    if let Err(e) = plan(&inst, args.k, args.candidates, "cpu") {
-        out.failure(&format!("cannot train on `{}`: {e}", path.display()));
-        return DIAGNOSTICS;
-    }
-    let bar = ProgressBar::new(args.scenarios as u64);
-    bar.set_style(
-        ProgressStyle::with_template("profit curves {bar:30} {pos}/{len} scenarios  {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    training(out, path, args).err().unwrap_or(0)
+}
+
+/// `r`'s value, or its error reported as a diagnostic and exit code 1.
+fn reported<T>(out: &Output, r: Result<T, impl std::fmt::Display>) -> Result<T, u8> {
+    r.map_err(|e| {
+        out.failure(&e.to_string());
+        DIAGNOSTICS
+    })
+}
+
+fn training(out: &Output, path: &Path, args: &TrainArgs) -> Result<(), u8> {
+    let inst = instance(out, path)?;
+    not_learned(out, &inst, path)?;
+    reported(
+        out,
+        plan(&inst, args.k, args.candidates, "cpu")
+            .map_err(|e| format!("cannot train on `{}`: {e}", path.display())),
+    )?;
+    let bar = progress(
+        args.scenarios as u64,
+        "profit curves {bar:30} {pos}/{len} scenarios  {elapsed}",
     );
     let tick = || bar.inc(1);
     let drawn = scenarios_of(
@@ -87,25 +94,18 @@ pub fn train(out: &Output, path: &Path, args: &TrainArgs) -> u8 {
         &tick,
     );
     bar.finish_and_clear();
-    let (scenarios, skipped) = match drawn {
-        Ok(s) => s,
-        Err(e) => {
-            out.failure(&e.to_string());
-            return DIAGNOSTICS;
-        }
-    };
+    let (scenarios, skipped) = reported(out, drawn)?;
     if scenarios.len() < 2 {
         out.failure(&format!(
             "only {} of {} scenarios could be solved: nothing to train on",
             scenarios.len(),
             args.scenarios
         ));
-        return DIAGNOSTICS;
+        return Err(DIAGNOSTICS);
     }
-    let bar = ProgressBar::new(args.epochs as u64);
-    bar.set_style(
-        ProgressStyle::with_template("training {bar:30} epoch {pos}/{len}  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    let bar = progress(
+        args.epochs as u64,
+        "training {bar:30} epoch {pos}/{len}  {msg}",
     );
     let opts = TrainOptions::new(args.k, args.epochs, args.seed);
     let started = Instant::now();
@@ -117,25 +117,16 @@ pub fn train(out: &Output, path: &Path, args: &TrainArgs) -> u8 {
         bar.inc(1);
     });
     bar.finish_and_clear();
-    let trained = match trained {
-        Ok(t) => t,
-        Err(e) => {
-            out.failure(&e.to_string());
-            return DIAGNOSTICS;
-        }
-    };
+    let trained = reported(out, trained)?;
     let seconds = started.elapsed().as_secs_f64();
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
         if let Err(e) = std::fs::create_dir_all(dir) {
             out.failure(&format!("cannot create `{}`: {e}", dir.display()));
-            return USAGE;
+            return Err(USAGE);
         }
     }
     let meta = trained.meta.clone();
-    if let Err(e) = save(trained.net, &meta, args.output) {
-        out.failure(&e.to_string());
-        return USAGE;
-    }
+    reported(out, save(trained.net, &meta, args.output)).map_err(|_| USAGE)?;
     let (mpk, json) = paths(args.output);
     let t = &meta.training;
     if out.format == crate::Format::Json {
@@ -144,7 +135,7 @@ pub fn train(out: &Output, path: &Path, args: &TrainArgs) -> u8 {
             "epochs": trained.epochs, "skipped_scenarios": skipped, "seconds": seconds,
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-        return 0;
+        return Ok(());
     }
     println!(
         "trained K = {} on {} scenarios of `{}` ({} for validation{}) in {seconds:.1} s",
@@ -167,7 +158,7 @@ pub fn train(out: &Output, path: &Path, args: &TrainArgs) -> u8 {
         mpk.display(),
         json.display()
     );
-    0
+    Ok(())
 }
 
 /// `compile --emit plan`: the network plan as JSON.
@@ -288,20 +279,15 @@ fn run<B: Backend>(
     device_name: &str,
     device: &B::Device,
 ) -> u8 {
-    let (net, meta): (AggregationNet<B>, Meta) = match load::<B>(weights, k, device) {
+    let (net, meta): (AggregationNet<B>, Meta) = match reported(out, load::<B>(weights, k, device))
+    {
         Ok(x) => x,
-        Err(e) => {
-            out.failure(&e.to_string());
-            return DIAGNOSTICS;
-        }
+        Err(code) => return code,
     };
     let started = Instant::now();
-    let decisions = match price_with_network(&net, &meta, markets, device) {
+    let decisions = match reported(out, price_with_network(&net, &meta, markets, device)) {
         Ok(d) => d,
-        Err(e) => {
-            out.failure(&e.to_string());
-            return DIAGNOSTICS;
-        }
+        Err(code) => return code,
     };
     let seconds = started.elapsed().as_secs_f64();
     let throughput = markets.len() as f64 / seconds;
@@ -413,6 +399,10 @@ fn market_files(path: &Path) -> Result<Vec<PathBuf>, String> {
 /// beside MIN, AVG and load scores on held-out markets of each size, and the batched
 /// throughput.
 pub fn bench(out: &Output, quick: bool) -> u8 {
+    reported(out, bench_network(quick)).err().unwrap_or(0)
+}
+
+fn bench_network(quick: bool) -> Result<(), prillm_runtime::RuntimeError> {
     use prillm_runtime::bench::{
         abstraction_vs_exact, network_throughput, training_markets, Family,
     };
@@ -430,13 +420,7 @@ pub fn bench(out: &Output, quick: bool) -> u8 {
     let tick = || bar.inc(1);
     let curves = curves_of(training_markets(count), 16, &tick);
     bar.finish_and_clear();
-    let (scenarios, skipped) = match curves {
-        Ok(s) => s,
-        Err(e) => {
-            out.failure(&e.to_string());
-            return DIAGNOSTICS;
-        }
-    };
+    let (scenarios, skipped) = curves?;
     println!(
         "  profit curves of {} markets in {:.1} s ({skipped} left out: no equilibrium)",
         scenarios.len(),
@@ -454,24 +438,17 @@ pub fn bench(out: &Output, quick: bool) -> u8 {
             |_| bar.inc(1),
         );
         bar.finish_and_clear();
-        match trained {
-            Ok(t) => {
-                let s = &t.meta.training;
-                println!(
-                    "  K = {k}: validation loss {:.5} → {:.5} (epoch {} of {}) in {:.1} s",
-                    s.initial_validation_loss,
-                    s.best_validation_loss,
-                    s.best_epoch,
-                    s.epochs_run,
-                    started.elapsed().as_secs_f64()
-                );
-                nets.push(t);
-            }
-            Err(e) => {
-                out.failure(&e.to_string());
-                return DIAGNOSTICS;
-            }
-        }
+        let t = trained?;
+        let s = &t.meta.training;
+        println!(
+            "  K = {k}: validation loss {:.5} → {:.5} (epoch {} of {}) in {:.1} s",
+            s.initial_validation_loss,
+            s.best_validation_loss,
+            s.best_epoch,
+            s.epochs_run,
+            started.elapsed().as_secs_f64()
+        );
+        nets.push(t);
     }
     let refs: Vec<prillm_runtime::bench::Net> = nets.iter().map(|t| (&t.net, &t.meta)).collect();
     for family in Family::ALL {
@@ -484,13 +461,7 @@ pub fn bench(out: &Output, quick: bool) -> u8 {
             "rivals", "K", "", "median profit", "5th pct", "time / exact"
         );
         for &rivals in sizes {
-            let rows = match abstraction_vs_exact(family, rivals, &ks, markets, &refs) {
-                Ok(r) => r,
-                Err(e) => {
-                    out.failure(&e.to_string());
-                    return DIAGNOSTICS;
-                }
-            };
+            let rows = abstraction_vs_exact(family, rivals, &ks, markets, &refs)?;
             let skipped = rows.first().map_or(0, |r| r.skipped);
             for r in rows {
                 println!(
@@ -505,17 +476,12 @@ pub fn bench(out: &Output, quick: bool) -> u8 {
     }
     println!("batched throughput on the CPU (K = 2; all held-out independent markets of a size in one pass):");
     for &rivals in sizes {
-        match network_throughput(Family::Independent, rivals, markets, refs[1]) {
-            Ok((net, exact)) => println!(
-                "  {rivals:>7} rivals: network {} markets/s, exact {} markets/s",
-                num(net),
-                num(exact)
-            ),
-            Err(e) => {
-                out.failure(&e.to_string());
-                return DIAGNOSTICS;
-            }
-        }
+        let (net, exact) = network_throughput(Family::Independent, rivals, markets, refs[1])?;
+        println!(
+            "  {rivals:>7} rivals: network {} markets/s, exact {} markets/s",
+            num(net),
+            num(exact)
+        );
     }
-    0
+    Ok(())
 }

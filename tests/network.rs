@@ -53,6 +53,20 @@ fn json(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `compile --backend network --format json` of a market (or folder) with the weights `w`.
+fn network_json(w: &Path, market: &str) -> serde_json::Value {
+    json(&prillm(&[
+        "compile",
+        "--format",
+        "json",
+        "--backend",
+        "network",
+        "--weights",
+        w.to_str().unwrap(),
+        market,
+    ]))
+}
+
 #[test]
 fn a_trained_network_prices_the_coding_market() {
     let dir = scratch("coding");
@@ -61,16 +75,7 @@ fn a_trained_network_prices_the_coding_market() {
     assert_eq!(trained.status.code(), Some(0), "{trained:?}");
     assert!(dir.join("coding-k2.json").exists());
     let w = weights.to_str().unwrap();
-    let out = json(&prillm(&[
-        "compile",
-        "--format",
-        "json",
-        "--backend",
-        "network",
-        "--weights",
-        w,
-        "examples/coding.market",
-    ]));
+    let out = network_json(&weights, "examples/coding.market");
     let d = &out["markets"][0]["decision"];
     assert_eq!(d["target"], "glm-5_2");
     let price = d["price"].as_f64().unwrap();
@@ -116,19 +121,8 @@ fn the_same_seed_gives_the_same_network() {
     }
     // burn names parameters with random ids, so compare what the weights decide: the
     // scores of every rival (and the hyper-parameters, training losses included).
-    let decide = |w: &Path| {
-        let out = json(&prillm(&[
-            "compile",
-            "--format",
-            "json",
-            "--backend",
-            "network",
-            "--weights",
-            w.to_str().unwrap(),
-            "examples/economy.market",
-        ]));
-        out["markets"][0]["decision"].clone()
-    };
+    let decide =
+        |w: &Path| network_json(w, "examples/economy.market")["markets"][0]["decision"].clone();
     assert_eq!(decide(&a), decide(&b));
     assert_ne!(decide(&a)["merged"], decide(&c)["merged"]);
     let meta = |p: &Path| std::fs::read_to_string(p.with_extension("json")).unwrap();
@@ -149,16 +143,7 @@ fn a_folder_of_markets_is_priced_in_one_batch() {
         let text = text.replace("from \"", &format!("from \"{}/", here.display()));
         std::fs::write(snapshots.join(format!("{name}.market")), text).unwrap();
     }
-    let out = json(&prillm(&[
-        "compile",
-        "--format",
-        "json",
-        "--backend",
-        "network",
-        "--weights",
-        weights.to_str().unwrap(),
-        snapshots.to_str().unwrap(),
-    ]));
+    let out = network_json(&weights, snapshots.to_str().unwrap());
     let markets = out["markets"].as_array().unwrap();
     assert_eq!(markets.len(), 3);
     for m in markets {

@@ -67,3 +67,30 @@ pub fn solve_dense(a: &mut [f64], b: &mut [f64], n: usize) -> Option<()> {
     }
     b.iter().all(|v| v.is_finite()).then_some(())
 }
+
+/// `∂(R, S)/∂(f_A, λ)`, row-major, of the equilibrium's conditions on a fixed active set:
+/// `R_ij = c_ij + slope_j (x_j + f_ij) − λ_i` for each active pair (rows and columns first,
+/// in the order of `active`), then `S_i = Σ_j f_ij − D_i` for each user of `users` (sorted;
+/// its λ column matches). `slope(j)` is the congestion cost's slope at provider j.
+pub fn active_set_matrix(
+    active: &[(usize, usize)],
+    users: &[usize],
+    slope: impl Fn(usize) -> f64,
+) -> Vec<f64> {
+    let a = active.len();
+    let size = a + users.len();
+    let row_of_user = |i: usize| a + users.binary_search(&i).expect("an active pair's user");
+    let mut mat = vec![0.0; size * size];
+    for (r, &(i, j)) in active.iter().enumerate() {
+        let s = slope(j);
+        for (c, &(i2, j2)) in active.iter().enumerate() {
+            if j2 == j {
+                // Through the load x_j, and the pair's own flow once more.
+                mat[r * size + c] += if i2 == i { s + s } else { s };
+            }
+        }
+        mat[r * size + row_of_user(i)] = -1.0;
+        mat[row_of_user(i) * size + r] = 1.0;
+    }
+    mat
+}

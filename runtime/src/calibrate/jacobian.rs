@@ -13,7 +13,7 @@
 use prillm_compiler::lower::{Instance, Matrix};
 
 use crate::equilibrium::Equilibrium;
-use crate::kkt::solve_dense;
+use crate::kkt::{active_set_matrix, solve_dense};
 
 /// Active flows below this share of the user's demand count as zero.
 const ACTIVE: f64 = 1e-12;
@@ -30,26 +30,8 @@ pub fn jacobian(inst: &Instance, eq: &Equilibrium) -> Option<Matrix> {
     let size = a + n;
     let wq = inst.congestion_weight[0];
     // ∂(R, S)/∂u.
-    let mut mat = vec![0.0; size * size];
-    for (r, &(i, j)) in active.iter().enumerate() {
-        let slope = wq / inst.capacity[j];
-        for (c, &(i2, j2)) in active.iter().enumerate() {
-            if j2 == j {
-                mat[r * size + c] += slope; // through x_j
-                if i2 == i {
-                    mat[r * size + c] += slope; // own flow
-                }
-            }
-        }
-        mat[r * size + a + i] = -1.0;
-    }
-    for i in 0..n {
-        for (c, &(i2, _)) in active.iter().enumerate() {
-            if i2 == i {
-                mat[(a + i) * size + c] = 1.0;
-            }
-        }
-    }
+    let users: Vec<usize> = (0..n).collect();
+    let mat = active_set_matrix(&active, &users, |j| wq / inst.capacity[j]);
     let mut jac = Matrix::filled(n * m, params, 0.0);
     for p in 0..params {
         // −∂(R, S)/∂θ_p; S does not depend on θ.

@@ -10,9 +10,9 @@
 
 use prillm_compiler::lower::Instance;
 
-use crate::equilibrium::{solve, Equilibrium, Game, Options};
+use crate::equilibrium::{solve, solve_game, Equilibrium, Game, Options};
 use crate::error::RuntimeError;
-use crate::kkt::solve_dense;
+use crate::kkt::{active_set_matrix, solve_dense};
 
 /// The target's own profit `(p − c) · x` at the equilibrium `eq`.
 pub fn target_profit(inst: &Instance, target: usize, price: f64, eq: &Equilibrium) -> f64 {
@@ -58,7 +58,7 @@ pub fn abstract_curve(abs: &Instance, candidates: &[f64]) -> Result<Curve, Runti
     for &p in candidates {
         prices[0] = p;
         let game = Game::new(abs, &prices)?;
-        let eq = solve(abs, &prices, last.as_ref(), &Options::default())?;
+        let eq = solve_game(&game, last.as_ref(), &Options::default(), |_| {})?;
         curve.profits.push(target_profit(abs, 0, p, &eq));
         curve.gradients.push(gradient(abs, &game, &eq, p)?);
         last = Some(eq);
@@ -83,19 +83,13 @@ fn gradient(
         .collect();
     let a = active.len();
     let size = a + players.len();
-    let row_of_user = |i: usize| a + players.binary_search(&i).expect("a player");
-    // Aᵀ directly: column r of A is row r of the transpose.
+    let mat = active_set_matrix(&active, &players, |j| 1.0 / abs.capacity[j]);
+    // The adjoint system takes the transpose.
     let mut at = vec![0.0; size * size];
-    for (r, &(i, j)) in active.iter().enumerate() {
-        let slope = 1.0 / abs.capacity[j];
-        for (c, &(i2, j2)) in active.iter().enumerate() {
-            if j2 == j {
-                let own = if i2 == i { slope } else { 0.0 };
-                at[c * size + r] += slope + own;
-            }
+    for r in 0..size {
+        for c in 0..size {
+            at[c * size + r] = mat[r * size + c];
         }
-        at[row_of_user(i) * size + r] = -1.0; // ∂R_ij/∂λ_i
-        at[r * size + row_of_user(i)] = 1.0; // ∂S_i/∂f_ij
     }
     // ∂Ŷ/∂u: the margin on each of the target's active flows.
     let mut y = vec![0.0; size];

@@ -54,24 +54,50 @@ pub fn price_by_reduction(
     how: &Reduction,
 ) -> Result<Priced, RuntimeError> {
     let started = Instant::now();
-    let dec = inst
-        .decisions
-        .first()
-        .ok_or_else(|| RuntimeError::BadInstance("no decided price".into()))?;
-    let target = dec.provider;
-    let abs = abstract_market(inst, target, k, how)?;
-    let priced = optimise(&abs.instance, 0, &abs.instance.price, &Options::default())?;
+    let target = target_of(inst)?;
+    let (abs, price) = priced_abstraction(inst, target, k, how)?;
     let ms = started.elapsed().as_secs_f64() * 1e3;
-    let mut prices = inst.price.clone();
-    prices[target] = priced.price;
-    let eq = solve(inst, &prices, None, &Options::default())?;
     Ok(Priced {
-        price: priced.price,
-        objective: firm_objective(inst, dec.firm, &prices, &eq.loads),
+        price,
+        objective: resimulated(inst, target, price)?.0,
         kept: abs.kept,
         merged: abs.merged,
         ms,
     })
+}
+
+/// The provider whose price the market decides first: the target of the abstraction.
+fn target_of(inst: &Instance) -> Result<usize, RuntimeError> {
+    inst.decisions
+        .first()
+        .map(|d| d.provider)
+        .ok_or_else(|| RuntimeError::BadInstance("the market decides no price".into()))
+}
+
+/// The abstract market `how` defines and the target's exact price in it.
+fn priced_abstraction(
+    inst: &Instance,
+    target: usize,
+    k: usize,
+    how: &Reduction,
+) -> Result<(Abstraction, f64), RuntimeError> {
+    let abs = abstract_market(inst, target, k, how)?;
+    let priced = optimise(&abs.instance, 0, &abs.instance.price, &Options::default())?;
+    Ok((abs, priced.price))
+}
+
+/// The target firm's objective with the target at `price` in the full market, and that
+/// equilibrium (its residual is the certificate).
+fn resimulated(
+    inst: &Instance,
+    target: usize,
+    price: f64,
+) -> Result<(f64, crate::Equilibrium), RuntimeError> {
+    let mut prices = inst.price.clone();
+    prices[target] = price;
+    let eq = solve(inst, &prices, None, &Options::default())?;
+    let firm = inst.decisions[0].firm;
+    Ok((firm_objective(inst, firm, &prices, &eq.loads), eq))
 }
 
 /// Scores from the equilibrium at the current prices: `score_avg` is each rival's load
@@ -155,19 +181,16 @@ pub fn choose<B: Backend>(
     let mut targets = Vec::with_capacity(markets.len());
     let mut features = Vec::with_capacity(markets.len());
     for inst in markets {
-        let dec = inst
-            .decisions
-            .first()
-            .ok_or_else(|| RuntimeError::BadInstance("the market decides no price".into()))?;
+        let target = target_of(inst)?;
         let rivals = inst.n_providers() - 1;
         if rivals < meta.k {
             return Err(RuntimeError::BadInstance(format!(
                 "the target `{}` has {rivals} rivals, fewer than the network's K = {}",
-                inst.providers[dec.provider].name, meta.k
+                inst.providers[target].name, meta.k
             )));
         }
-        targets.push(dec.provider);
-        features.push(rival_features(inst, dec.provider));
+        targets.push(target);
+        features.push(rival_features(inst, target));
     }
     let mut scored = Vec::with_capacity(markets.len());
     for chunk in features.chunks(256) {
@@ -202,16 +225,10 @@ fn choose_one(
         sum: score_sum.clone(),
         avg: score_avg.clone(),
     };
-    let abstraction = abstract_market(inst, target, k, &how)?;
-    let priced = optimise(
-        &abstraction.instance,
-        0,
-        &abstraction.instance.price,
-        &Options::default(),
-    )?;
+    let (abstraction, price) = priced_abstraction(inst, target, k, &how)?;
     Ok(Choice {
         target,
-        price: priced.price,
+        price,
         score_sum,
         score_avg,
         abstraction,
@@ -220,9 +237,7 @@ fn choose_one(
 
 /// A choice re-simulated in the full market, with the scores by name.
 pub fn certify(inst: &Instance, c: &Choice) -> Result<NetworkDecision, RuntimeError> {
-    let mut prices = inst.price.clone();
-    prices[c.target] = c.price;
-    let eq = solve(inst, &prices, None, &Options::default())?;
+    let (objective, eq) = resimulated(inst, c.target, c.price)?;
     let abs = &c.abstraction.instance;
     let mut abs_prices = abs.price.clone();
     abs_prices[0] = c.price;
@@ -235,7 +250,7 @@ pub fn certify(inst: &Instance, c: &Choice) -> Result<NetworkDecision, RuntimeEr
     Ok(NetworkDecision {
         target: inst.providers[c.target].name.clone(),
         price: c.price,
-        objective: firm_objective(inst, inst.decisions[0].firm, &prices, &eq.loads),
+        objective,
         abstract_profit: game::target_profit(abs, 0, c.price, &abs_eq),
         residual: eq.residual,
         kept: c.abstraction.kept.iter().map(|&j| score(j)).collect(),
