@@ -404,7 +404,8 @@ pub fn bench(out: &Output, quick: bool) -> u8 {
 
 fn bench_network(quick: bool) -> Result<(), prillm_runtime::RuntimeError> {
     use prillm_runtime::bench::{
-        abstraction_vs_exact, network_throughput, training_markets, Family,
+        abstraction_vs_exact, decision_steps, fixed_scores, network_throughput, training_markets,
+        Family, FIXED_BETAS, FIXED_FEATURES,
     };
     use prillm_runtime::network::scenario::curves_of;
     let (sizes, markets, count, epochs): (&[usize], usize, usize, usize) = if quick {
@@ -471,6 +472,71 @@ fn bench_network(quick: bool) -> Result<(), prillm_runtime::RuntimeError> {
             }
             if skipped > 0 {
                 println!("          ({skipped} of {markets} markets left out: an equilibrium did not converge to 1e-12)");
+            }
+        }
+    }
+    let largest = *sizes.last().expect("sizes");
+    println!(
+        "where the time of one decision goes (K = 2, {largest} rivals, median ms per market):"
+    );
+    for family in Family::ALL {
+        let t = decision_steps(family, largest, markets, refs[1])?;
+        let total = t.features_ms + t.network_ms + t.abstract_ms;
+        println!(
+            "  {:<11}: features {:.3}, network pass {:.3}, abstract market {:.3}: {:.3} ms; exact {:.1} ms",
+            family.name(),
+            t.features_ms,
+            t.network_ms,
+            t.abstract_ms,
+            total,
+            t.exact_ms
+        );
+    }
+    // The abstraction without a network: how far fixed scores get on the largest markets.
+    let studied: Vec<usize> = match sizes
+        .iter()
+        .copied()
+        .filter(|&r| r >= 200)
+        .collect::<Vec<_>>()
+    {
+        v if v.is_empty() => vec![largest],
+        v => v,
+    };
+    println!(
+        "fixed scores, no network (K = 2; score_avg = e^(−β·x), x in {}, β in {:?}):",
+        FIXED_FEATURES.join(", "),
+        FIXED_BETAS
+    );
+    for family in Family::ALL {
+        for &rivals in &studied {
+            let rows = fixed_scores(family, rivals, markets, &[3.0, 10.0, 100.0])?;
+            let plain: Vec<_> = rows.iter().filter(|r| r.capacity_scale == 1.0).collect();
+            let Some(best) = plain
+                .iter()
+                .max_by(|a, b| a.median_pct.total_cmp(&b.median_pct))
+            else {
+                continue;
+            };
+            let over = |f: fn(usize, usize) -> usize| {
+                plain.iter().map(|r| r.overpriced).reduce(f).unwrap_or(0)
+            };
+            println!(
+                "  {:<11} {rivals:>4} rivals: best e^(−{}·{}) {:.2}% (5th pct {:.2}%) of {} markets; overpriced in {} to {} of them over the {} choices",
+                family.name(),
+                best.beta,
+                best.feature,
+                best.median_pct,
+                best.p5_pct,
+                best.markets,
+                over(usize::min),
+                over(usize::max),
+                plain.len()
+            );
+            for r in rows.iter().filter(|r| r.capacity_scale != 1.0) {
+                println!(
+                    "      with its capacity × {}: {:.2}% (5th pct {:.2}%)",
+                    r.capacity_scale, r.median_pct, r.p5_pct
+                );
             }
         }
     }

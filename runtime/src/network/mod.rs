@@ -206,7 +206,7 @@ pub fn choose<B: Backend>(
 }
 
 /// Prices one market from its rivals' scores (rival order: providers other than `target`).
-fn choose_one(
+pub(crate) fn choose_one(
     inst: &Instance,
     target: usize,
     k: usize,

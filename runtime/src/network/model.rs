@@ -37,8 +37,9 @@ pub struct NetConfig {
 }
 
 impl NetConfig {
-    /// The default shape: one ISAB block of width 16. In `prillm bench network` it scored as
-    /// well as two blocks of width 32 at a third of the time (0.7 ms vs 2.3 ms at 500 rivals).
+    /// The default shape: one ISAB block of width 16. In development runs of `prillm bench
+    /// network` it scored about as well as two blocks of width 32 in half the time
+    /// (docs/network.md).
     pub fn new(features: usize) -> Self {
         NetConfig {
             features,

@@ -1,6 +1,6 @@
-//! Measurements shared by `cargo bench` and `prillm bench exact|milp`: the equilibrium's
-//! throughput, the exact price against a dense grid of re-solved equilibria, and each MILP
-//! solver against the exact price on the same grid.
+//! The aggregation network's measurements: generated markets of two families, the network
+//! and the baselines against the exact optimum, the batched throughput, where the time of a
+//! decision goes, and how far fixed scores get (the abstraction's own limit).
 
 use std::time::Instant;
 
@@ -9,176 +9,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use serde::Serialize;
 
-use crate::equilibrium::{solve, Options};
+use crate::equilibrium::Options;
 use crate::error::RuntimeError;
 use crate::leader::optimise;
-use crate::milp::{MilpOptions, SolveStatus};
 use crate::synthetic::{market, uniform};
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ThroughputRow {
-    pub users: usize,
-    pub providers: usize,
-    pub sweeps: usize,
-    pub residual: f64,
-    pub ms: f64,
-    /// users × providers × sweeps per second.
-    pub updates_per_s: f64,
-}
-
-/// The best of `repeats` cold solves of a generated n × n market.
-pub fn throughput(n: usize, repeats: usize) -> Result<ThroughputRow, RuntimeError> {
-    let mut rng = ChaCha8Rng::seed_from_u64(n as u64);
-    let inst = market(n, n, 0, &mut rng);
-    let mut best = f64::INFINITY;
-    let mut last = None;
-    for _ in 0..repeats.max(1) {
-        let t = Instant::now();
-        let eq = solve(&inst, &inst.price, None, &Options::default())?;
-        best = best.min(t.elapsed().as_secs_f64());
-        last = Some(eq);
-    }
-    let eq = last.expect("at least one run");
-    Ok(ThroughputRow {
-        users: n,
-        providers: n,
-        sweeps: eq.sweeps,
-        residual: eq.residual,
-        ms: best * 1e3,
-        updates_per_s: (n * n * eq.sweeps) as f64 / best,
-    })
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct LeaderRow {
-    pub name: String,
-    pub providers: usize,
-    pub users: usize,
-    pub exact_ms: f64,
-    pub pieces: usize,
-    pub exact_objective: f64,
-    pub grid_ms: f64,
-    pub grid_points: usize,
-    pub grid_objective: f64,
-}
-
-/// The exact price of decision 0 (best of `repeats`) beside the best point of a dense grid
-/// (the decision's own grid, or 1,001 prices), each point a warm-started equilibrium.
-pub fn leader_vs_grid(
-    name: &str,
-    inst: &Instance,
-    repeats: usize,
-) -> Result<LeaderRow, RuntimeError> {
-    let opts = Options::default();
-    let mut best = f64::INFINITY;
-    let mut exact = None;
-    for _ in 0..repeats.max(1) {
-        let t = Instant::now();
-        let r = optimise(inst, 0, &inst.price, &opts)?;
-        best = best.min(t.elapsed().as_secs_f64() * 1e3);
-        exact = Some(r);
-    }
-    let exact = exact.expect("at least one run");
-    let d = &inst.decisions[0];
-    let grid: Vec<f64> = d.grid().unwrap_or_else(|| {
-        (0..=1000)
-            .map(|k| d.lo + (d.hi - d.lo) * k as f64 / 1000.0)
-            .collect()
-    });
-    let t = Instant::now();
-    let mut warm = None;
-    let mut grid_best = f64::NEG_INFINITY;
-    for &p in &grid {
-        let mut prices = inst.price.clone();
-        prices[d.provider] = p;
-        let eq = solve(inst, &prices, warm.as_ref(), &opts)?;
-        grid_best = grid_best.max(crate::nash::firm_objective(
-            inst, d.firm, &prices, &eq.loads,
-        ));
-        warm = Some(eq);
-    }
-    Ok(LeaderRow {
-        name: name.to_string(),
-        providers: inst.n_providers(),
-        users: inst.n_users(),
-        exact_ms: best,
-        pieces: exact.pieces,
-        exact_objective: exact.objective,
-        grid_ms: t.elapsed().as_secs_f64() * 1e3,
-        grid_points: grid.len(),
-        grid_objective: grid_best,
-    })
-}
-
-/// Generated markets for the leader benchmark: `m` providers, `n` users, provider 0 decided.
-pub fn generated(m: usize, n: usize) -> Instance {
-    let mut rng = ChaCha8Rng::seed_from_u64(m as u64);
-    market(n, m, 0, &mut rng)
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct MilpRow {
-    pub providers: usize,
-    pub users: usize,
-    pub grid_points: usize,
-    pub solver: &'static str,
-    pub binaries: usize,
-    pub milp_ms: f64,
-    /// `optimal`, `time_limit`, or why it failed.
-    pub status: String,
-    pub milp_objective: Option<f64>,
-    pub exact_ms: f64,
-    pub exact_objective: f64,
-}
-
-/// A generated market for the MILP benchmark: provider 0 decided on `points` grid prices
-/// over [0, 10], its profit maximised.
-pub fn milp_market(m: usize, n: usize, points: usize) -> Instance {
-    let mut inst = generated(m, n);
-    inst.decisions[0].step = Some(10.0 / (points - 1) as f64);
-    inst.objectives = vec![prillm_compiler::lower::ObjectiveInfo {
-        firm: 0,
-        maximize: prillm_compiler::lower::ObjectiveFn::Profit,
-    }];
-    inst
-}
-
-/// One MILP solve of firm 0 beside the exact runtime's optimum on the same grid.
-pub fn milp_vs_exact(inst: &Instance, options: &MilpOptions) -> Result<MilpRow, RuntimeError> {
-    let t = Instant::now();
-    let exact = optimise(inst, 0, &inst.price, &Options::default())?;
-    let exact_ms = t.elapsed().as_secs_f64() * 1e3;
-    let binaries = crate::milp::program(inst, 0, &inst.price, options)
-        .map(|p| p.binaries())
-        .unwrap_or(0);
-    let t = Instant::now();
-    let solved = crate::milp::solve_firm(inst, 0, &inst.price, options);
-    let milp_ms = t.elapsed().as_secs_f64() * 1e3;
-    let (status, milp_objective) = match solved {
-        Ok(Some(s)) => (
-            match s.certificate.status {
-                SolveStatus::Optimal => "optimal".to_string(),
-                SolveStatus::TimeLimit => "time_limit".to_string(),
-                SolveStatus::Infeasible => "infeasible".to_string(),
-            },
-            Some(s.objective),
-        ),
-        Ok(None) => ("infeasible".to_string(), None),
-        Err(e) => (e.to_string(), None),
-    };
-    Ok(MilpRow {
-        providers: inst.n_providers(),
-        users: inst.n_users(),
-        grid_points: inst.decisions[0].grid().map_or(0, |g| g.len()),
-        solver: options.solver.name(),
-        binaries,
-        milp_ms,
-        status,
-        milp_objective,
-        exact_ms,
-        exact_objective: exact.objective,
-    })
-}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AbstractionRow {
@@ -346,10 +180,6 @@ pub fn abstraction_vs_exact(
             "no equilibrium converged on the {markets} markets with {rivals} rivals"
         )));
     }
-    let quantile = |v: &mut Vec<f64>, q: f64| {
-        v.sort_by(f64::total_cmp);
-        v[((v.len() - 1) as f64 * q).round() as usize]
-    };
     let mut rows = Vec::new();
     for (a, &k) in ks.iter().enumerate() {
         for (b, &method) in methods.iter().enumerate() {
@@ -391,4 +221,160 @@ pub fn network_throughput(
         optimise(inst, 0, &inst.price, &Options::default())?;
     }
     Ok((batched, markets as f64 / t.elapsed().as_secs_f64()))
+}
+
+/// Where the time of one decision goes (medians over the held-out markets, milliseconds).
+#[derive(Clone, Debug, Serialize)]
+pub struct DecisionSteps {
+    pub features_ms: f64,
+    pub network_ms: f64,
+    /// Building the abstract market and pricing it exactly.
+    pub abstract_ms: f64,
+    pub exact_ms: f64,
+}
+
+/// [`DecisionSteps`] of the network `net` on the held-out markets of a family and size.
+pub fn decision_steps(
+    family: Family,
+    rivals: usize,
+    markets: usize,
+    net: Net,
+) -> Result<DecisionSteps, RuntimeError> {
+    use prillm_compiler::lower::plan::rival_features;
+    let (model, meta) = net;
+    let device = Default::default();
+    let (mut features, mut network, mut abstracted, mut exact) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+    for inst in held_out_markets(family, rivals, markets) {
+        let t = Instant::now();
+        let rows = rival_features(&inst, 0);
+        features.push(ms(t));
+        let t = Instant::now();
+        let scored = crate::network::train::scores(model, &[&rows], &meta.normalisation, &device);
+        network.push(ms(t));
+        let t = Instant::now();
+        let (sum, avg) = &scored[0];
+        crate::network::choose_one(&inst, 0, meta.k, sum, avg)?;
+        abstracted.push(ms(t));
+        let t = Instant::now();
+        optimise(&inst, 0, &inst.price, &Options::default())?;
+        exact.push(ms(t));
+    }
+    Ok(DecisionSteps {
+        features_ms: quantile(&mut features, 0.5),
+        network_ms: quantile(&mut network, 0.5),
+        abstract_ms: quantile(&mut abstracted, 0.5),
+        exact_ms: quantile(&mut exact, 0.5),
+    })
+}
+
+/// One choice of fixed scores (no network) and how the abstract market it makes prices.
+#[derive(Clone, Debug, Serialize)]
+pub struct FixedRow {
+    /// `score_avg = e^(−beta · feature)`, `score_sum = capacity_scale` for every rival.
+    pub feature: &'static str,
+    pub beta: f64,
+    pub capacity_scale: f64,
+    pub median_pct: f64,
+    pub p5_pct: f64,
+    /// Markets where the abstract market's price is above the exact optimum's.
+    pub overpriced: usize,
+    pub markets: usize,
+}
+
+/// The features fixed scores are drawn from, and their weights β.
+pub const FIXED_FEATURES: [&str; 4] = ["best_gap", "cost_gap_mean", "price_gap", "loaded_gap"];
+pub const FIXED_BETAS: [f64; 4] = [1.0, 3.0, 10.0, 30.0];
+
+/// Every fixed choice of [`FIXED_FEATURES`] × [`FIXED_BETAS`] at K = 2 on the held-out markets
+/// of a family and size (the representative's capacity the plain sum of the merged rivals'),
+/// then the best of them (by median) with that capacity scaled by each of `capacity_scales`.
+/// Markets whose equilibrium does not converge under a choice are left out of that row.
+pub fn fixed_scores(
+    family: Family,
+    rivals: usize,
+    markets: usize,
+    capacity_scales: &[f64],
+) -> Result<Vec<FixedRow>, RuntimeError> {
+    use prillm_compiler::lower::plan::rival_features;
+    let insts = held_out_markets(family, rivals, markets);
+    let exact: Vec<(f64, f64)> = insts
+        .iter()
+        .map(|i| optimise(i, 0, &i.price, &Options::default()).map(|e| (e.objective, e.price)))
+        .collect::<Result<_, _>>()?;
+    let features: Vec<Vec<Vec<f64>>> = insts.iter().map(|i| rival_features(i, 0)).collect();
+    let measure = |feature, beta, capacity_scale| {
+        fixed_row(&insts, &features, &exact, feature, beta, capacity_scale)
+    };
+    let mut rows = Vec::new();
+    for feature in FIXED_FEATURES {
+        for beta in FIXED_BETAS {
+            rows.extend(measure(feature, beta, 1.0)?);
+        }
+    }
+    let best = rows
+        .iter()
+        .max_by(|a, b| a.median_pct.total_cmp(&b.median_pct))
+        .map(|r| (r.feature, r.beta));
+    if let Some((feature, beta)) = best {
+        for &scale in capacity_scales {
+            rows.extend(measure(feature, beta, scale)?);
+        }
+    }
+    Ok(rows)
+}
+
+/// One choice of fixed scores on the markets (`exact`: each one's optimum and its price).
+fn fixed_row(
+    insts: &[Instance],
+    features: &[Vec<Vec<f64>>],
+    exact: &[(f64, f64)],
+    feature: &'static str,
+    beta: f64,
+    capacity_scale: f64,
+) -> Result<Option<FixedRow>, RuntimeError> {
+    use crate::network::{price_by_reduction, Reduction};
+    use prillm_compiler::lower::plan::FEATURES;
+    let f = FEATURES
+        .iter()
+        .position(|&name| name == feature)
+        .expect("a feature of the layout");
+    let (mut pct, mut overpriced) = (Vec::new(), 0);
+    for ((inst, rows), &(best, best_price)) in insts.iter().zip(features).zip(exact) {
+        // Scores per provider; the target's (provider 0) are ignored.
+        let avg = std::iter::once(1.0)
+            .chain(rows.iter().map(|r| (-beta * r[f]).exp().max(1e-300)))
+            .collect();
+        let how = Reduction::Scores {
+            sum: vec![capacity_scale; inst.n_providers()],
+            avg,
+        };
+        match price_by_reduction(inst, 2, &how) {
+            Ok(p) => {
+                pct.push(100.0 * p.objective / best);
+                overpriced += usize::from(p.price > best_price);
+            }
+            Err(RuntimeError::NotConverged { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if pct.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(FixedRow {
+        feature,
+        beta,
+        capacity_scale,
+        markets: pct.len(),
+        median_pct: quantile(&mut pct, 0.5),
+        p5_pct: quantile(&mut pct, 0.05),
+        overpriced,
+    }))
+}
+
+/// The `q` quantile of `v` (nearest rank; `v` not empty).
+fn quantile(v: &mut [f64], q: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * q).round() as usize]
 }
